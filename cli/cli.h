@@ -1,0 +1,9 @@
+/* cli.h — the dsim command line: one function per subcommand. Each returns
+ * the process exit status (0 ok, 1 a check failed, 2 usage or scenario
+ * error) and prints its own messages. */
+#ifndef DSIM_CLI_H
+#define DSIM_CLI_H
+
+int dsim_cli_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,203 @@
+/* run.c — `dsim run FILE`: load a scenario, run it, print the summary and
+ * the digest, exit 0 (checks passed), 1 (a check failed) or 2 (usage or
+ * scenario error). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dsim/channel.h"
+#include "echo.h"
+#include "runtime.h"
+
+typedef struct {
+  guint64 seed;
+  DsimTime until;
+  guint64 max_events;
+  guint64 max_steps;
+  guint64 max_memory_mib;
+  char *trace_path;
+  char **lib_dirs;
+  gboolean quiet;
+} RunOptions;
+
+static RunOptions opts;
+
+static gboolean parse_u64(const char *flag, const char *value, guint64 *out, GError **error) {
+  gboolean hex = value[0] == '0' && (value[1] == 'x' || value[1] == 'X');
+  if (!g_ascii_string_to_unsigned(hex ? value + 2 : value, hex ? 16 : 10, 0, G_MAXUINT64, out, NULL)) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "%s expects a non-negative integer (decimal, or hex with 0x), got '%s'", flag, value);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean opt_u64(const char *name, const char *value, gpointer data, GError **error) {
+  (void)data;
+  guint64 *dst = strcmp(name, "--seed") == 0 || strcmp(name, "-s") == 0 ? &opts.seed
+                 : strcmp(name, "--max-events") == 0                     ? &opts.max_events
+                 : strcmp(name, "--max-steps") == 0                      ? &opts.max_steps
+                                                                         : &opts.max_memory_mib;
+  return parse_u64(name, value, dst, error);
+}
+
+static gboolean opt_until(const char *name, const char *value, gpointer data, GError **error) {
+  (void)data;
+  GError *e = NULL;
+  if (!dsim_time_parse(value, &opts.until, &e)) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s", name, e->message);
+    g_error_free(e);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static const GOptionEntry entries[] = {
+    {"seed", 's', 0, G_OPTION_ARG_CALLBACK, (gpointer)opt_u64,
+     "Seed of every random stream (default 0)", "N"},
+    {"trace", 't', 0, G_OPTION_ARG_FILENAME, &opts.trace_path,
+     "Write the JSON Lines trace to PATH", "PATH"},
+    {"until", 'u', 0, G_OPTION_ARG_CALLBACK, (gpointer)opt_until,
+     "Stop at this virtual time (seconds, or with a unit: 500ms, 2min)", "T"},
+    {"max-events", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer)opt_u64,
+     "Stop after N events (default 100000000)", "N"},
+    {"max-steps", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer)opt_u64,
+     "Lua instructions a process may run without blocking (default 100000000)", "N"},
+    {"max-memory", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer)opt_u64,
+     "MiB of memory the Lua state may use (default 4096)", "MIB"},
+    {"lib", 'L', 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.lib_dirs,
+     "Also look for require()d modules in DIR (repeatable)", "DIR"},
+    {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet,
+     "Print only failures and errors (no print() echo, no summary)", NULL},
+    G_OPTION_ENTRY_NULL};
+
+static void print_summary(DsimWorld *w, const char *file, DsimEndReason reason, const char *digest) {
+  char tbuf[32];
+  const DsimNetStats *st = dsim_net_stats(dsim_net_get(w));
+  printf("dsim: %s, seed %" G_GUINT64_FORMAT "\n", file, opts.seed);
+  printf("  end       %s at t=%s after %" G_GUINT64_FORMAT " events\n",
+         reason == DSIM_END_QUIESCENT   ? "quiescent (no event left)"
+         : reason == DSIM_END_UNTIL     ? "stopped by --until"
+         : reason == DSIM_END_MAX_EVENTS ? "stopped by --max-events"
+         : reason == DSIM_END_STOPPED   ? "stopped by sim.stop()"
+                                        : "error",
+         dsim_time_format(dsim_world_now(w), tbuf, sizeof tbuf), dsim_world_events(w));
+  printf("  messages  %" G_GUINT64_FORMAT " sent, %" G_GUINT64_FORMAT " delivered, %" G_GUINT64_FORMAT
+         " received, %" G_GUINT64_FORMAT " dropped, %" G_GUINT64_FORMAT " duplicated\n",
+         st->sent, st->delivered, st->received, st->dropped, st->duplicated);
+  if (st->dropped)
+    printf("  drops     %" G_GUINT64_FORMAT " loss, %" G_GUINT64_FORMAT " partition, %" G_GUINT64_FORMAT
+           " at stopped processes, %" G_GUINT64_FORMAT " mailbox overflow\n",
+           st->dropped_loss, st->dropped_partition, st->dropped_crashed, st->dropped_overflow);
+  printf("  checks    %" G_GUINT64_FORMAT " passed, %" G_GUINT64_FORMAT " failed\n",
+         dsim_world_checks_passed(w), dsim_world_checks_failed(w));
+  GString *b = g_string_new(NULL);
+  unsigned nb = dsim_world_describe_blocked(w, b, 10);
+  if (nb) printf("  waiting   %u process%s at the end:\n%s", nb, nb == 1 ? "" : "es", b->str);
+  g_string_free(b, TRUE);
+  printf("  digest    sha256:%s\n", digest);
+}
+
+static void trace_end(DsimWorld *w, DsimEndReason reason) {
+  DsimTrace *tr = dsim_world_trace(w);
+  const DsimNetStats *st = dsim_net_stats(dsim_net_get(w));
+  GArray *blocked = g_array_new(FALSE, FALSE, sizeof(DsimPid));
+  dsim_world_blocked_pids(w, blocked);
+  dsim_trace_begin(tr, dsim_world_now(w), "end");
+  dsim_trace_str(tr, "reason", dsim_end_reason_name(reason), (size_t)-1, 32);
+  dsim_trace_u64(tr, "events", dsim_world_events(w));
+  dsim_trace_u64(tr, "sent", st->sent);
+  dsim_trace_u64(tr, "delivered", st->delivered);
+  dsim_trace_u64(tr, "received", st->received);
+  dsim_trace_u64(tr, "dropped", st->dropped);
+  dsim_trace_u64(tr, "duplicated", st->duplicated);
+  dsim_trace_u64(tr, "checks_passed", dsim_world_checks_passed(w));
+  dsim_trace_u64(tr, "checks_failed", dsim_world_checks_failed(w));
+  dsim_trace_pids(tr, "blocked", (const DsimPid *)(void *)blocked->data, blocked->len);
+  dsim_trace_end(tr);
+  g_array_unref(blocked);
+}
+
+int dsim_cli_run(int argc, char **argv) {
+  memset(&opts, 0, sizeof opts);
+  opts.until = DSIM_TIME_NEVER;
+  opts.max_events = 100000000;
+  GOptionContext *ctx = g_option_context_new("FILE - run a Lua scenario");
+  g_option_context_set_summary(ctx, "Runs the scenario FILE in virtual time and prints a summary and "
+                                    "the trace digest.\nExit status: 0 all checks passed, 1 a check "
+                                    "failed, 2 usage or scenario error.");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_option_context_set_help_enabled(ctx, TRUE);
+  GError *error = NULL;
+  int status = 2;
+  DsimWorld *w = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    fprintf(stderr, "dsim run: %s (see dsim run --help)\n", error->message);
+    goto out;
+  }
+  if (argc != 2) {
+    fprintf(stderr, "dsim run: %s (see dsim run --help)\n",
+            argc < 2 ? "expected a scenario FILE" : "expected exactly one scenario FILE");
+    goto out;
+  }
+  const char *file = argv[1];
+
+  DsimWorldConfig cfg = {.seed = opts.seed, .until = opts.until, .max_events = opts.max_events};
+  w = dsim_world_new(&cfg);
+  DsimTrace *tr = dsim_trace_new(opts.trace_path, &error);
+  if (!tr) {
+    fprintf(stderr, "dsim run: %s\n", error->message);
+    goto out;
+  }
+  dsim_world_set_trace(w, tr);
+  dsim_examples_register(w);
+  DsimLuaOptions lopt = {.max_steps = opts.max_steps,
+                         .max_memory = (size_t)opts.max_memory_mib << 20,
+                         .lib_dirs = (const char *const *)opts.lib_dirs,
+                         .echo_print = !opts.quiet};
+  if (opts.max_memory_mib > (SIZE_MAX >> 21)) {
+    fprintf(stderr, "dsim run: --max-memory is too large\n");
+    goto out;
+  }
+  DsimLua *rt = dsim_lua_new(w, &lopt);
+  if (!dsim_lua_run_file(rt, file, &error)) {
+    fprintf(stderr, "dsim: %s\n", error->message);
+    goto out;
+  }
+  char *net_json = dsim_net_config_json(dsim_net_get(w));
+  dsim_trace_start(tr, file, opts.seed, opts.until, opts.max_events, net_json);
+  g_free(net_json);
+
+  DsimEndReason reason = dsim_world_run(w);
+  if (reason != DSIM_END_ERROR) {
+    if (!dsim_lua_run_finally(rt, &error)) g_clear_error(&error); /* the world keeps the error */
+  }
+  const GError *werr = dsim_world_error(w);
+  if (werr) reason = DSIM_END_ERROR;
+  trace_end(w, reason);
+  if (!dsim_trace_finish(tr, &error)) {
+    fprintf(stderr, "dsim: %s\n", error->message);
+    goto out;
+  }
+  if (werr) {
+    fprintf(stderr, "dsim: %s\n", werr->message);
+    goto out;
+  }
+  if (!opts.quiet) print_summary(w, file, reason, dsim_trace_digest(tr));
+  if (dsim_world_checks_failed(w)) {
+    fprintf(stderr, "FAIL %s\n  replay: dsim run %s --seed %" G_GUINT64_FORMAT "\n",
+            dsim_world_first_failure(w), file, opts.seed);
+    status = 1;
+  } else {
+    status = 0;
+  }
+out:
+  g_clear_error(&error);
+  dsim_world_free(w);
+  g_option_context_free(ctx);
+  g_free(opts.trace_path);
+  g_strfreev(opts.lib_dirs);
+  return status;
+}

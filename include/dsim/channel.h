@@ -1,0 +1,271 @@
+/* channel.h — the textbook's channel (join, bind, subgroup, sendTo,
+ * sendToAll, recvFromAny, recvFrom) and the network model that carries its
+ * messages (delays, loss, duplication, partitions).
+ *
+ * Semantics follow the channel package of the textbook
+ * (../shared/seeds/channel-package.txt), as pinned by SPEC.md:
+ *  - A pid joins a channel in a subgroup; subgroup(name) lists pids in join
+ *    order. Joining outside any process reserves a fresh pid that a process
+ *    adopts later with bind() (join before fork, bind after).
+ *  - sendTo is non-blocking, one copy per destination; sendToAll sends to
+ *    every member, the sender included, in join order.
+ *  - Each (channel, pid) has a FIFO input queue. A receive takes the least
+ *    recently delivered message (from a sender in the set, for recvFrom);
+ *    other messages stay queued in order.
+ *  - The caller, every destination and every sender named must have joined
+ *    the channel; otherwise the operation fails with an error naming the pid
+ *    and the operation, and nothing is sent.
+ *
+ * Ownership: the DsimNet of a world is created on first use and owned by the
+ * world; channels are owned by the net. A payload is immutable and
+ * refcounted: every copy of a message (each destination, each duplicate)
+ * holds a reference. Messages in flight belong to the net; a message handed
+ * to a process (a wake or a handler call) is borrowed for that call only;
+ * a message returned by dsim_channel_recv() belongs to the caller, who frees
+ * it with dsim_message_free().
+ *
+ * Every channel operation acts on behalf of dsim_world_self(): it must be
+ * called from inside a process (except join, which reserves a pid when
+ * called from scenario code). */
+#ifndef DSIM_CHANNEL_H
+#define DSIM_CHANNEL_H
+
+#include "sim.h"
+
+G_BEGIN_DECLS
+
+#define DSIM_CHANNEL_ERROR (dsim_channel_error_quark())
+GQuark dsim_channel_error_quark(void);
+typedef enum {
+  DSIM_CHANNEL_ERROR_NOT_JOINED, /* caller, destination or sender not a member */
+  DSIM_CHANNEL_ERROR_NO_PROCESS, /* called from scenario code where a process is needed */
+  DSIM_CHANNEL_ERROR_INVALID,    /* a bad argument (negative timeout, bad config) */
+  DSIM_CHANNEL_ERROR_STATE,      /* e.g. bind after join */
+} DsimChannelError;
+
+typedef struct DsimNet DsimNet;
+typedef struct DsimChannel DsimChannel;
+typedef struct DsimPayload DsimPayload;
+typedef struct DsimMessage DsimMessage;
+
+/* ---------------------------------------------------------------- payloads */
+
+/* How a payload's bytes are to be read. Plain bytes have no type (NULL). The
+ * Lua runtime uses a type for serialised Lua values so that the trace can
+ * render them readably. */
+typedef struct {
+  const char *name;
+  /* Appends a short human-readable rendering of the bytes (at most about
+   * `max` characters) to out. */
+  void (*render)(const void *data, size_t len, GString *out, size_t max);
+} DsimPayloadType;
+
+/* A new payload holding a copy of len bytes (refcount 1, owned by caller). */
+DsimPayload *dsim_payload_new(const void *data, size_t len, const DsimPayloadType *type);
+/* A new payload of len bytes to be filled in before it is sent (refcount 1).
+ * *data receives the writable buffer. */
+DsimPayload *dsim_payload_new_uninit(size_t len, const DsimPayloadType *type, void **data);
+DsimPayload *dsim_payload_ref(DsimPayload *p);
+void dsim_payload_unref(DsimPayload *p);
+const void *dsim_payload_data(const DsimPayload *p);
+size_t dsim_payload_len(const DsimPayload *p);
+const DsimPayloadType *dsim_payload_type(const DsimPayload *p);
+uint32_t dsim_payload_refcount(const DsimPayload *p);
+
+/* ---------------------------------------------------------------- messages */
+
+DsimPid dsim_message_src(const DsimMessage *m);
+DsimPid dsim_message_dst(const DsimMessage *m);
+/* The id of the send; all copies (duplicates) of one send share it. */
+uint64_t dsim_message_id(const DsimMessage *m);
+/* 0 for the original copy, 1.. for duplicates. */
+uint32_t dsim_message_copy(const DsimMessage *m);
+DsimTime dsim_message_sent_at(const DsimMessage *m);
+DsimChannel *dsim_message_channel(const DsimMessage *m);
+/* Borrowed; valid as long as the message. */
+DsimPayload *dsim_message_payload(const DsimMessage *m);
+/* Frees a message returned by dsim_channel_recv(). */
+void dsim_message_free(DsimMessage *m);
+
+/* ---------------------------------------------------------------- network model */
+
+typedef enum {
+  DSIM_DELAY_CONSTANT = 0, /* a */
+  DSIM_DELAY_UNIFORM,      /* in [a, b) */
+} DsimDelayKind;
+
+typedef struct {
+  DsimDelayKind kind;
+  DsimTime a, b;
+} DsimDelay;
+
+/* Which fields of a DsimLinkConfig a rule sets (the others fall through to
+ * earlier rules and the defaults). */
+enum {
+  DSIM_LINK_DELAY = 1u << 0,
+  DSIM_LINK_LOSS = 1u << 1,
+  DSIM_LINK_DUPLICATE = 1u << 2,
+};
+
+typedef struct {
+  unsigned fields; /* DSIM_LINK_* bits; ignored for the defaults */
+  DsimDelay delay;
+  double loss;      /* probability in [0, 1] */
+  double duplicate; /* probability in [0, 1] of one extra copy */
+} DsimLinkConfig;
+
+/* The defaults of a new net: 1 ms constant delay, no loss, no duplication. */
+void dsim_link_config_init(DsimLinkConfig *cfg);
+
+/* Checks ranges (probabilities in [0, 1], delays >= 0, a <= b). The error
+ * names the field. */
+gboolean dsim_link_config_validate(const DsimLinkConfig *cfg, GError **error);
+
+/* Appends cfg as a JSON object (the fields it sets; all of them if
+ * all_fields). */
+void dsim_link_config_to_json(const DsimLinkConfig *cfg, bool all_fields, GString *out);
+
+/* A set of processes: one pid, or every pid that joined a subgroup (of any
+ * channel; membership is looked up when a message is sent, so later joins
+ * count). */
+typedef struct {
+  DsimPid pid;       /* used when group is NULL */
+  const char *group; /* subgroup name, copied by the functions below */
+} DsimSelector;
+
+/* The net of a world, created and attached on first call. Cannot fail. */
+DsimNet *dsim_net_get(DsimWorld *world);
+
+/* Replaces the defaults (every field) with a validated copy of cfg. */
+gboolean dsim_net_set_defaults(DsimNet *net, const DsimLinkConfig *cfg, GError **error);
+const DsimLinkConfig *dsim_net_defaults(const DsimNet *net);
+
+/* Adds a rule for messages from `from` to `to` that overrides the fields in
+ * cfg->fields. Later rules win over earlier ones. */
+gboolean dsim_net_set_link(DsimNet *net, const DsimSelector *from, const DsimSelector *to,
+                           const DsimLinkConfig *cfg, GError **error);
+
+/* The configuration in force for a message from src to dst (defaults plus
+ * matching rules), written to *out. */
+void dsim_net_link_config(DsimNet *net, DsimPid src, DsimPid dst, DsimLinkConfig *out);
+
+/* Cuts every link between a process in A and one in B (both directions, or
+ * A to B only if oneway). A message is dropped if a cut separates its ends
+ * when it is sent or when it arrives. Returns the partition's id (> 0). */
+uint32_t dsim_net_partition(DsimNet *net, const DsimSelector *a, size_t na, const DsimSelector *b,
+                            size_t nb, bool oneway);
+
+/* Removes one partition (id) or all of them (id 0). Returns how many. */
+unsigned dsim_net_heal(DsimNet *net, uint32_t id);
+
+/* The network part of the trace header: defaults and rules as JSON. */
+char *dsim_net_config_json(const DsimNet *net);
+
+/* Totals over the run. */
+typedef struct {
+  uint64_t sent;       /* sendTo copies (one per destination) */
+  uint64_t delivered;  /* copies that reached a mailbox or a handler */
+  uint64_t received;   /* copies taken out of a mailbox by a receive */
+  uint64_t dropped;    /* all drops, any reason */
+  uint64_t duplicated; /* extra copies created */
+  uint64_t dropped_loss, dropped_partition, dropped_crashed, dropped_overflow;
+} DsimNetStats;
+const DsimNetStats *dsim_net_stats(const DsimNet *net);
+
+/* Messages queued in one mailbox before new ones are dropped ("overflow").
+ * Default 1,000,000. */
+void dsim_net_set_mailbox_limit(DsimNet *net, uint32_t limit);
+
+/* ---------------------------------------------------------------- channels */
+
+/* The channel called `name` (NULL: "default"), created on first use. The
+ * textbook's Channel() is the default channel: every process that opens it
+ * gets the same one. Owned by the net. */
+DsimChannel *dsim_channel_open(DsimWorld *world, const char *name);
+const char *dsim_channel_name(const DsimChannel *ch);
+DsimWorld *dsim_channel_world(const DsimChannel *ch);
+
+/* join(subgroup): inside a process, makes it a member (joining again with the
+ * same subgroup, e.g. after a restart, is a no-op); outside any process,
+ * reserves a fresh pid and makes it a member. *pid receives the pid. */
+gboolean dsim_channel_join(DsimChannel *ch, const char *subgroup, DsimPid *pid, GError **error);
+
+/* bind(pid): the calling process adopts `pid`, which must have been reserved
+ * by a join made outside any process on this channel. */
+gboolean dsim_channel_bind(DsimChannel *ch, DsimPid pid, GError **error);
+
+/* subgroup(name): the members of a subgroup in join order (possibly none).
+ * The array is owned by the channel and changes with later joins. */
+const DsimPid *dsim_channel_subgroup(DsimChannel *ch, const char *name, size_t *n);
+
+/* The subgroup a pid joined with, or NULL if it is not a member. */
+const char *dsim_channel_group_of(const DsimChannel *ch, DsimPid pid);
+bool dsim_channel_is_member(const DsimChannel *ch, DsimPid pid);
+
+/* sendTo(destinations, payload): one copy per destination. The caller keeps
+ * its reference to payload. */
+gboolean dsim_channel_send_to(DsimChannel *ch, const DsimPid *dsts, size_t n, DsimPayload *payload,
+                              GError **error);
+
+/* sendToAll(payload): to every member, the caller included. */
+gboolean dsim_channel_send_to_all(DsimChannel *ch, DsimPayload *payload, GError **error);
+
+/* The non-blocking half of a receive: takes the least recently delivered
+ * message of the caller's input queue (from one of `senders` if n > 0) and
+ * stores it in *out (owned by the caller), or stores NULL. */
+gboolean dsim_channel_recv(DsimChannel *ch, const DsimPid *senders, size_t n, DsimMessage **out,
+                           GError **error);
+
+/* The blocking half: blocks the caller until a matching message is delivered
+ * (it is woken with DSIM_WAKE_MESSAGE and the message, borrowed) or until
+ * `timeout` has passed (DSIM_WAKE_TIMEOUT); timeout 0 waits for ever. Call it
+ * only after dsim_channel_recv() found nothing. `op` names the operation in
+ * reports ("recvFrom"). */
+gboolean dsim_channel_wait(DsimChannel *ch, const DsimPid *senders, size_t n, DsimTime timeout,
+                           const char *op, GError **error);
+
+/* Number of messages waiting in a pid's input queue. */
+uint32_t dsim_channel_queued(const DsimChannel *ch, DsimPid pid);
+
+/* ---------------------------------------------------------------- C processes */
+
+/* A process written in C as handlers. The world calls `start` when the
+ * process starts (and again after each restart, with a zeroed state),
+ * `message` for every message delivered to it (messages are not queued: a
+ * handler-based process receives each one the moment it arrives) and `timer`
+ * when one of its timers fires. Handlers run with dsim_world_self() == self
+ * and use the same channel functions as everything else. `cleanup` (may be
+ * NULL) releases what the state holds when the process crashes or exits and
+ * when the world is freed.
+ *
+ * `state_size` bytes of zeroed state are allocated per process. */
+typedef struct {
+  const char *name;
+  size_t state_size;
+  void (*start)(DsimWorld *world, DsimPid self, void *state, int argc, const char *const *argv);
+  void (*message)(DsimWorld *world, DsimPid self, void *state, const DsimMessage *msg);
+  void (*timer)(DsimWorld *world, DsimPid self, void *state, uint64_t tag);
+  void (*cleanup)(void *state);
+} DsimProcClass;
+
+/* Registers a class under its name so that scenarios can spawn it with
+ * sim.spawn("name", ...). The class must outlive the world. Fails if the name
+ * is taken. */
+gboolean dsim_class_register(DsimWorld *world, const DsimProcClass *cls, GError **error);
+const DsimProcClass *dsim_class_lookup(DsimWorld *world, const char *name);
+
+/* Spawns a process of class cls; argv (argc strings, copied) is passed to
+ * every start. Returns the pid. */
+DsimPid dsim_cproc_spawn(DsimWorld *world, const DsimProcClass *cls, int argc,
+                         const char *const *argv);
+
+/* Starts a timer for the calling C process: its `timer` handler runs after
+ * delay with `tag`. Cancelled if the process crashes. */
+DsimTimerId dsim_cproc_timer(DsimWorld *world, DsimTime delay, uint64_t tag);
+
+/* Ends the calling C process as if its main had returned. */
+void dsim_cproc_exit(DsimWorld *world);
+
+G_END_DECLS
+
+#endif /* DSIM_CHANNEL_H */

@@ -1,0 +1,99 @@
+/* sim_internal.h — struct bodies and cross-file helpers of the kernel.
+ * Only files in sim/ include this (CMake keeps the directory private). */
+#ifndef DSIM_SIM_INTERNAL_H
+#define DSIM_SIM_INTERNAL_H
+
+#include "dsim/sim.h"
+
+/* One queued event: 32 bytes, stored by value in the heap so that a pop
+ * touches no other memory. Ordered by (t, seq); seq is unique per world. */
+typedef struct {
+  DsimTime t;
+  uint64_t seq;
+  DsimEventFn fn;
+  void *obj;
+} DsimEvent;
+
+typedef struct {
+  DsimProcState state;
+  uint32_t incarnation;
+  DsimPid alias;         /* DSIM_PROC_ADOPTED: the pid this one became */
+  uint32_t timer_head;   /* first owned timer slot + 1; 0: none */
+  const DsimProcOps *ops; /* NULL while reserved */
+  void *impl;
+  const char *label;     /* interned in the world's label table */
+  DsimDescribeFn describe;
+  void *describe_arg;
+  DsimTime blocked_since;
+  DsimRng rng;
+  DsimRng net_rng;
+} DsimProc;
+
+/* Processes live in fixed-size chunks so that their addresses never move
+ * while a callback holds one (spawning inside a handler must be safe). */
+#define DSIM_PROC_CHUNK_BITS 10
+#define DSIM_PROC_CHUNK (1u << DSIM_PROC_CHUNK_BITS)
+
+typedef struct {
+  uint32_t gen;       /* bumped when the slot is freed: stale ids miss */
+  bool armed;
+  DsimPid owner;
+  uint32_t prev, next; /* owner's list, slot index + 1 (0: none) */
+  uint32_t next_free;  /* free list, slot index + 1 */
+  DsimTimerFn fn;
+  void *data;
+  uint64_t tag;
+} DsimTimerSlot;
+
+typedef struct {
+  DsimProcListener l;
+  void *data;
+} DsimListenerEntry;
+
+struct DsimWorld {
+  DsimTrace *trace;
+  DsimWorldConfig config;
+  DsimTime now;
+  uint64_t next_seq;
+  uint64_t events;
+  DsimPid self;
+  bool stop_requested;
+  GError *error;
+
+  DsimEvent *heap;
+  size_t heap_len, heap_cap;
+  size_t stale_events; /* cancelled timers still in the heap */
+
+  DsimProc **proc_chunks;
+  size_t proc_chunks_len;
+  DsimPid proc_count;
+
+  DsimTimerSlot *timers;
+  uint32_t timers_len, timers_cap;
+  uint32_t timer_free; /* slot index + 1 */
+
+  uint64_t checks_passed, checks_failed;
+  char *first_failure;
+
+  DsimRng rng;
+  GArray *listeners; /* DsimListenerEntry, in registration order */
+  GHashTable *labels; /* interned label strings (lookup only, never iterated) */
+
+  struct {
+    void *object;
+    void (*destroy)(void *);
+  } slots[DSIM_SLOT_COUNT];
+  int slot_order[DSIM_SLOT_COUNT];
+  int slots_attached;
+};
+
+static inline DsimProc *dsim_proc_get(const DsimWorld *w, DsimPid pid) {
+  g_assert(pid >= 1 && pid <= w->proc_count);
+  uint32_t i = pid - 1;
+  return &w->proc_chunks[i >> DSIM_PROC_CHUNK_BITS][i & (DSIM_PROC_CHUNK - 1)];
+}
+
+/* Trace internals used by world.c. */
+void dsim_trace_free(DsimTrace *trace);
+
+#endif

@@ -1,0 +1,336 @@
+/* trace.c — the JSON Lines trace writer and its digest.
+ *
+ * Lines are built directly in one output buffer (no intermediate strings) and
+ * flushed in blocks of about 64 KiB, so memory does not grow with the length
+ * of a run. Each flushed block of event lines also goes through SHA-256
+ * (nettle, which uses the CPU's SHA instructions where present), so the digest
+ * is the SHA-256 of the file minus its first (header) line.
+ *
+ * Until dsim_trace_start() writes the header, lines accumulate in memory:
+ * scenario set-up (spawns, joins) happens before the header can say what the
+ * network configuration is when the run starts. */
+#include "sim_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <nettle/sha2.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FLUSH_AT (64 * 1024)
+
+struct DsimTrace {
+  char *path; /* NULL: digest only */
+  int fd;
+  char *buf;
+  size_t len, cap;
+  struct sha256_ctx sha;
+  bool started, finished;
+  int write_errno; /* first failed write, 0 if none */
+  char digest[2 * SHA256_DIGEST_SIZE + 1];
+};
+
+static void trace_reserve(DsimTrace *tr, size_t extra) {
+  if (G_LIKELY(tr->len + extra <= tr->cap)) return;
+  size_t cap = tr->cap ? tr->cap : FLUSH_AT * 2;
+  while (cap < tr->len + extra) cap *= 2;
+  tr->buf = g_realloc(tr->buf, cap);
+  tr->cap = cap;
+}
+
+static void write_all(DsimTrace *tr, const char *p, size_t n) {
+  if (tr->fd < 0 || tr->write_errno) return;
+  while (n > 0) {
+    ssize_t k = write(tr->fd, p, n);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      tr->write_errno = errno;
+      return;
+    }
+    p += k;
+    n -= (size_t)k;
+  }
+}
+
+static void trace_flush(DsimTrace *tr) {
+  if (!tr->len) return;
+  sha256_update(&tr->sha, tr->len, (const uint8_t *)tr->buf);
+  write_all(tr, tr->buf, tr->len);
+  tr->len = 0;
+}
+
+DsimTrace *dsim_trace_new(const char *path, GError **error) {
+  DsimTrace *tr = g_new0(DsimTrace, 1);
+  tr->fd = -1;
+  if (path) {
+    tr->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (tr->fd < 0) {
+      int e = errno;
+      g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_IO, "cannot create trace file '%s': %s", path,
+                  g_strerror(e));
+      g_free(tr);
+      return NULL;
+    }
+    tr->path = g_strdup(path);
+  }
+  sha256_init(&tr->sha);
+  return tr;
+}
+
+void dsim_trace_free(DsimTrace *tr) {
+  if (!tr) return;
+  dsim_trace_finish(tr, NULL);
+  g_free(tr->buf);
+  g_free(tr->path);
+  g_free(tr);
+}
+
+/* ---------------------------------------------------------------- formatting */
+
+static inline void put_raw(DsimTrace *tr, const char *s, size_t n) {
+  trace_reserve(tr, n);
+  memcpy(tr->buf + tr->len, s, n);
+  tr->len += n;
+}
+
+static inline void put_u64(DsimTrace *tr, uint64_t v) {
+  char tmp[20];
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  trace_reserve(tr, 20);
+  char *o = tr->buf + tr->len;
+  for (int i = 0; i < n; i++) o[i] = tmp[n - 1 - i];
+  tr->len += (size_t)n;
+}
+
+static inline void put_key(DsimTrace *tr, const char *key) {
+  size_t n = strlen(key);
+  trace_reserve(tr, n + 4);
+  char *o = tr->buf + tr->len;
+  o[0] = ',';
+  o[1] = '"';
+  memcpy(o + 2, key, n);
+  o[n + 2] = '"';
+  o[n + 3] = ':';
+  tr->len += n + 4;
+}
+
+void dsim_trace_begin(DsimTrace *tr, DsimTime t, const char *ev) {
+  put_raw(tr, "{\"t\":", 5);
+  if (t < 0) {
+    put_raw(tr, "-", 1);
+    put_u64(tr, (uint64_t)0 - (uint64_t)t);
+  } else {
+    put_u64(tr, (uint64_t)t);
+  }
+  put_raw(tr, ",\"ev\":\"", 7);
+  put_raw(tr, ev, strlen(ev));
+  put_raw(tr, "\"", 1);
+}
+
+void dsim_trace_u64(DsimTrace *tr, const char *key, uint64_t v) {
+  put_key(tr, key);
+  put_u64(tr, v);
+}
+
+void dsim_trace_i64(DsimTrace *tr, const char *key, int64_t v) {
+  put_key(tr, key);
+  if (v < 0) {
+    put_raw(tr, "-", 1);
+    put_u64(tr, (uint64_t)0 - (uint64_t)v);
+  } else {
+    put_u64(tr, (uint64_t)v);
+  }
+}
+
+void dsim_trace_bool(DsimTrace *tr, const char *key, bool v) {
+  put_key(tr, key);
+  if (v)
+    put_raw(tr, "true", 4);
+  else
+    put_raw(tr, "false", 5);
+}
+
+/* Shortest of %.15g / %.17g that reads back as the same double, in the C
+ * locale: deterministic, and "0.2" rather than "0.20000000000000001". */
+static void format_double(double v, char *buf, size_t size) {
+  if (!isfinite(v)) {
+    g_strlcpy(buf, "null", size);
+    return;
+  }
+  g_ascii_formatd(buf, (int)size, "%.15g", v);
+  if (g_ascii_strtod(buf, NULL) != v) g_ascii_formatd(buf, (int)size, "%.17g", v);
+}
+
+void dsim_trace_double(DsimTrace *tr, const char *key, double v) {
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  format_double(v, buf, sizeof buf);
+  put_key(tr, key);
+  put_raw(tr, buf, strlen(buf));
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n) {
+  unsigned char c = s[0];
+  size_t len;
+  uint32_t cp;
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+    cp = c & 0x1f;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    cp = c & 0x0f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (len > n) return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (s[i] & 0x3f);
+  }
+  if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0;
+  return len;
+}
+
+/* Escapes s into a JSON string literal at dst (which must have room for
+ * 6 * max + 8 bytes). Returns the number of bytes written. */
+static size_t escape_into(char *dst, const char *s, size_t len, size_t max) {
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *u = (const unsigned char *)s;
+  bool cut = len > max;
+  size_t n = cut ? max : len;
+  char *o = dst;
+  *o++ = '"';
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = u[i];
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      *o++ = (char)c;
+      i++;
+      continue;
+    }
+    if (c >= 0x80) {
+      size_t k = utf8_seq_len(u + i, n - i);
+      if (k) {
+        memcpy(o, u + i, k);
+        o += k;
+        i += k;
+        continue;
+      }
+      if (cut && n - i < 4 && utf8_seq_len(u + i, len - i)) break; /* do not split a character */
+    }
+    *o++ = '\\';
+    switch (c) {
+    case '"': *o++ = '"'; break;
+    case '\\': *o++ = '\\'; break;
+    case '\n': *o++ = 'n'; break;
+    case '\r': *o++ = 'r'; break;
+    case '\t': *o++ = 't'; break;
+    default:
+      *o++ = 'u';
+      *o++ = '0';
+      *o++ = '0';
+      *o++ = hex[c >> 4];
+      *o++ = hex[c & 15];
+    }
+    i++;
+  }
+  if (cut) {
+    memcpy(o, "...", 3);
+    o += 3;
+  }
+  *o++ = '"';
+  return (size_t)(o - dst);
+}
+
+void dsim_json_escape(GString *out, const char *s, size_t len, size_t max) {
+  if (len == (size_t)-1) len = strlen(s);
+  size_t n = len > max ? max : len;
+  gsize old = out->len;
+  g_string_set_size(out, old + 6 * n + 8);
+  size_t w = escape_into(out->str + old, s, len, max);
+  g_string_truncate(out, old + w);
+}
+
+void dsim_trace_str(DsimTrace *tr, const char *key, const char *s, size_t len, size_t max) {
+  if (len == (size_t)-1) len = strlen(s);
+  size_t n = len > max ? max : len;
+  put_key(tr, key);
+  trace_reserve(tr, 6 * n + 8);
+  tr->len += escape_into(tr->buf + tr->len, s, len, max);
+}
+
+void dsim_trace_pids(DsimTrace *tr, const char *key, const DsimPid *pids, size_t n) {
+  put_key(tr, key);
+  put_raw(tr, "[", 1);
+  for (size_t i = 0; i < n; i++) {
+    if (i) put_raw(tr, ",", 1);
+    put_u64(tr, pids[i]);
+  }
+  put_raw(tr, "]", 1);
+}
+
+void dsim_trace_raw(DsimTrace *tr, const char *key, const char *json) {
+  put_key(tr, key);
+  put_raw(tr, json, strlen(json));
+}
+
+void dsim_trace_end(DsimTrace *tr) {
+  put_raw(tr, "}\n", 2);
+  if (tr->started && tr->len >= FLUSH_AT) trace_flush(tr);
+}
+
+/* ---------------------------------------------------------------- header, end */
+
+void dsim_trace_start(DsimTrace *tr, const char *scenario, uint64_t seed, DsimTime until,
+                      uint64_t max_events, const char *net_json) {
+  g_assert(!tr->started);
+  GString *h = g_string_new("{\"ev\":\"header\",\"format\":\"dsim-trace\",\"version\":1,\"generator\":");
+  dsim_json_escape(h, "dsim " DSIM_VERSION, (size_t)-1, 100);
+  g_string_append(h, ",\"scenario\":");
+  dsim_json_escape(h, scenario ? scenario : "", (size_t)-1, 4096);
+  g_string_append_printf(h, ",\"seed\":%" G_GUINT64_FORMAT, seed);
+  if (until == DSIM_TIME_NEVER)
+    g_string_append(h, ",\"until\":null");
+  else
+    g_string_append_printf(h, ",\"until\":%" G_GINT64_FORMAT, until);
+  g_string_append_printf(h, ",\"max_events\":%" G_GUINT64_FORMAT, max_events);
+  g_string_append_printf(h, ",\"net\":%s}\n", net_json ? net_json : "{}");
+  write_all(tr, h->str, h->len);
+  g_string_free(h, TRUE);
+  tr->started = true;
+  if (tr->len >= FLUSH_AT) trace_flush(tr);
+}
+
+gboolean dsim_trace_finish(DsimTrace *tr, GError **error) {
+  if (!tr->finished) {
+    if (!tr->started) dsim_trace_start(tr, NULL, 0, DSIM_TIME_NEVER, 0, NULL);
+    trace_flush(tr);
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_digest(&tr->sha, sizeof d, d);
+    for (size_t i = 0; i < sizeof d; i++) g_snprintf(tr->digest + 2 * i, 3, "%02x", d[i]);
+    if (tr->fd >= 0) {
+      if (close(tr->fd) != 0 && !tr->write_errno) tr->write_errno = errno;
+      tr->fd = -1;
+    }
+    tr->finished = true;
+  }
+  if (tr->write_errno) {
+    g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_IO, "writing trace file '%s' failed: %s",
+                tr->path ? tr->path : "?", g_strerror(tr->write_errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+const char *dsim_trace_digest(const DsimTrace *tr) {
+  return tr->digest;
+}

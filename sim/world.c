@@ -1,0 +1,666 @@
+/* world.c — the simulation world: event heap, run loop, process table,
+ * timers, checks and module slots.
+ *
+ * The event queue is a binary min-heap of DsimEvent values keyed by
+ * (t, seq). seq comes from a per-world counter, so the order of events with
+ * equal times is the order in which they were scheduled, in every run.
+ *
+ * Timers are slots with a generation number; a timer's heap event carries the
+ * slot and the generation, so a cancelled timer's event is recognised as stale
+ * when it reaches the top and is skipped (lazy deletion). When stale events
+ * outnumber live ones the heap is rebuilt without them, which bounds memory
+ * at twice the live events. */
+#include "sim_internal.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK(dsim-sim-error-quark, dsim_sim_error)
+
+/* ---------------------------------------------------------------- heap */
+
+static inline bool ev_less(const DsimEvent *a, const DsimEvent *b) {
+  return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static void heap_sift_down(DsimEvent *heap, size_t n, size_t i, DsimEvent e) {
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && ev_less(&heap[c + 1], &heap[c])) c++;
+    if (!ev_less(&heap[c], &e)) break;
+    heap[i] = heap[c];
+    i = c;
+  }
+  heap[i] = e;
+}
+
+void dsim_world_schedule(DsimWorld *w, DsimTime at, DsimEventFn fn, void *obj) {
+  g_assert(at >= w->now);
+  if (w->heap_len == w->heap_cap) {
+    w->heap_cap = w->heap_cap ? w->heap_cap * 2 : 1024;
+    w->heap = g_renew(DsimEvent, w->heap, w->heap_cap);
+  }
+  DsimEvent e = {at, w->next_seq++, fn, obj};
+  size_t i = w->heap_len++;
+  while (i > 0) {
+    size_t p = (i - 1) / 2;
+    if (!ev_less(&e, &w->heap[p])) break;
+    w->heap[i] = w->heap[p];
+    i = p;
+  }
+  w->heap[i] = e;
+}
+
+static DsimEvent heap_pop(DsimWorld *w) {
+  DsimEvent top = w->heap[0];
+  DsimEvent last = w->heap[--w->heap_len];
+  if (w->heap_len) heap_sift_down(w->heap, w->heap_len, 0, last);
+  return top;
+}
+
+size_t dsim_world_pending(const DsimWorld *w) {
+  return w->heap_len;
+}
+
+void dsim_world_discard_events(DsimWorld *w, DsimEventFn fn, void (*dispose)(DsimWorld *, void *)) {
+  size_t n = 0;
+  for (size_t i = 0; i < w->heap_len; i++) {
+    if (w->heap[i].fn == fn)
+      dispose(w, w->heap[i].obj);
+    else
+      w->heap[n++] = w->heap[i];
+  }
+  w->heap_len = n;
+  for (size_t i = n / 2; i-- > 0;) heap_sift_down(w->heap, n, i, w->heap[i]);
+}
+
+/* ---------------------------------------------------------------- timers */
+
+static bool timer_fire(DsimWorld *w, void *obj);
+
+static inline uint32_t timer_slot_of(DsimTimerId id) {
+  return (uint32_t)id;
+}
+static inline uint32_t timer_gen_of(DsimTimerId id) {
+  return (uint32_t)(id >> 32);
+}
+
+static bool timer_event_is_stale(const DsimWorld *w, const DsimEvent *e) {
+  if (e->fn != timer_fire) return false;
+  DsimTimerId id = (DsimTimerId)(uintptr_t)e->obj;
+  const DsimTimerSlot *s = &w->timers[timer_slot_of(id)];
+  return s->gen != timer_gen_of(id) || !s->armed;
+}
+
+/* Rebuilds the heap without stale timer events (Floyd's heapify). The order
+ * of the remaining events is unchanged because it depends on (t, seq) only. */
+static void heap_compact(DsimWorld *w) {
+  size_t n = 0;
+  for (size_t i = 0; i < w->heap_len; i++)
+    if (!timer_event_is_stale(w, &w->heap[i])) w->heap[n++] = w->heap[i];
+  w->heap_len = n;
+  w->stale_events = 0;
+  for (size_t i = n / 2; i-- > 0;) heap_sift_down(w->heap, n, i, w->heap[i]);
+}
+
+static void timer_unlink_owner(DsimWorld *w, uint32_t slot) {
+  DsimTimerSlot *s = &w->timers[slot];
+  if (s->owner == DSIM_PID_NONE) return;
+  DsimProc *p = dsim_proc_get(w, s->owner);
+  if (s->prev)
+    w->timers[s->prev - 1].next = s->next;
+  else
+    p->timer_head = s->next;
+  if (s->next) w->timers[s->next - 1].prev = s->prev;
+  s->prev = s->next = 0;
+}
+
+static void timer_release(DsimWorld *w, uint32_t slot) {
+  DsimTimerSlot *s = &w->timers[slot];
+  timer_unlink_owner(w, slot);
+  s->armed = false;
+  s->gen++;
+  if (s->gen == 0) s->gen = 1; /* id 0 stays invalid */
+  s->next_free = w->timer_free;
+  w->timer_free = slot + 1;
+}
+
+DsimTimerId dsim_timer_start(DsimWorld *w, DsimPid owner, DsimTime delay, DsimTimerFn fn, void *data,
+                             uint64_t tag) {
+  g_assert(delay >= 0 && fn);
+  g_assert(delay <= DSIM_TIME_NEVER - w->now);
+  uint32_t slot;
+  if (w->timer_free) {
+    slot = w->timer_free - 1;
+    w->timer_free = w->timers[slot].next_free;
+  } else {
+    if (w->timers_len == w->timers_cap) {
+      w->timers_cap = w->timers_cap ? w->timers_cap * 2 : 256;
+      w->timers = g_renew(DsimTimerSlot, w->timers, w->timers_cap);
+    }
+    slot = w->timers_len++;
+    w->timers[slot].gen = 1;
+  }
+  DsimTimerSlot *s = &w->timers[slot];
+  s->armed = true;
+  s->owner = owner;
+  s->fn = fn;
+  s->data = data;
+  s->tag = tag;
+  s->prev = 0;
+  s->next = 0;
+  s->next_free = 0;
+  if (owner != DSIM_PID_NONE) {
+    DsimProc *p = dsim_proc_get(w, owner);
+    s->next = p->timer_head;
+    if (p->timer_head) w->timers[p->timer_head - 1].prev = slot + 1;
+    p->timer_head = slot + 1;
+  }
+  DsimTimerId id = ((uint64_t)s->gen << 32) | slot;
+  dsim_world_schedule(w, w->now + delay, timer_fire, (void *)(uintptr_t)id);
+  return id;
+}
+
+bool dsim_timer_cancel(DsimWorld *w, DsimTimerId id) {
+  uint32_t slot = timer_slot_of(id);
+  if (id == 0 || slot >= w->timers_len) return false;
+  DsimTimerSlot *s = &w->timers[slot];
+  if (s->gen != timer_gen_of(id) || !s->armed) return false;
+  timer_release(w, slot);
+  w->stale_events++;
+  if (w->stale_events > 1024 && w->stale_events * 2 > w->heap_len) heap_compact(w);
+  return true;
+}
+
+static void cancel_owned_timers(DsimWorld *w, DsimProc *p) {
+  while (p->timer_head) {
+    uint32_t slot = p->timer_head - 1;
+    DsimTimerSlot *s = &w->timers[slot];
+    dsim_timer_cancel(w, ((uint64_t)s->gen << 32) | slot);
+  }
+}
+
+static bool timer_fire(DsimWorld *w, void *obj) {
+  DsimTimerId id = (DsimTimerId)(uintptr_t)obj;
+  uint32_t slot = timer_slot_of(id);
+  DsimTimerSlot *s = &w->timers[slot];
+  if (s->gen != timer_gen_of(id) || !s->armed) {
+    g_assert(w->stale_events > 0);
+    w->stale_events--;
+    return false;
+  }
+  DsimTimerFn fn = s->fn;
+  void *data = s->data;
+  uint64_t tag = s->tag;
+  DsimPid owner = s->owner;
+  timer_release(w, slot);
+  DsimPid saved = w->self;
+  w->self = owner;
+  fn(w, owner, data, tag);
+  w->self = saved;
+  return true;
+}
+
+/* ---------------------------------------------------------------- world */
+
+DsimWorld *dsim_world_new(const DsimWorldConfig *config) {
+  DsimWorld *w = g_new0(DsimWorld, 1);
+  if (config) {
+    w->config = *config;
+  } else {
+    w->config.until = DSIM_TIME_NEVER;
+  }
+  dsim_rng_stream(&w->rng, w->config.seed, DSIM_STREAM_SCENARIO, 0);
+  w->listeners = g_array_new(FALSE, FALSE, sizeof(DsimListenerEntry));
+  w->labels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  return w;
+}
+
+void dsim_world_free(DsimWorld *w) {
+  if (!w) return;
+  /* Modules first (the Lua runtime may still refer to processes), in reverse
+   * order of attachment. */
+  for (int i = w->slots_attached; i-- > 0;) {
+    int slot = w->slot_order[i];
+    if (w->slots[slot].destroy) w->slots[slot].destroy(w->slots[slot].object);
+    w->slots[slot].object = NULL;
+  }
+  for (DsimPid pid = 1; pid <= w->proc_count; pid++) {
+    DsimProc *p = dsim_proc_get(w, pid);
+    if (p->ops && p->ops->destroy && p->state != DSIM_PROC_ADOPTED) p->ops->destroy(p->impl);
+  }
+  for (size_t i = 0; i < w->proc_chunks_len; i++) g_free(w->proc_chunks[i]);
+  g_free(w->proc_chunks);
+  if (w->trace) dsim_trace_free(w->trace);
+  g_free(w->heap);
+  g_free(w->timers);
+  g_free(w->first_failure);
+  g_array_unref(w->listeners);
+  g_hash_table_unref(w->labels);
+  if (w->error) g_error_free(w->error);
+  g_free(w);
+}
+
+const DsimWorldConfig *dsim_world_config(const DsimWorld *w) {
+  return &w->config;
+}
+DsimTime dsim_world_now(const DsimWorld *w) {
+  return w->now;
+}
+DsimPid dsim_world_self(const DsimWorld *w) {
+  return w->self;
+}
+DsimRng *dsim_world_rng(DsimWorld *w) {
+  return &w->rng;
+}
+uint64_t dsim_world_events(const DsimWorld *w) {
+  return w->events;
+}
+DsimTrace *dsim_world_trace(const DsimWorld *w) {
+  return w->trace;
+}
+
+void dsim_world_set_trace(DsimWorld *w, DsimTrace *trace) {
+  g_assert(w->trace == NULL);
+  w->trace = trace;
+}
+
+void dsim_world_attach(DsimWorld *w, DsimSlot slot, void *object, void (*destroy)(void *)) {
+  g_assert(slot < DSIM_SLOT_COUNT && w->slots[slot].object == NULL);
+  w->slots[slot].object = object;
+  w->slots[slot].destroy = destroy;
+  w->slot_order[w->slots_attached++] = (int)slot;
+}
+
+void *dsim_world_attached(const DsimWorld *w, DsimSlot slot) {
+  g_assert(slot < DSIM_SLOT_COUNT);
+  return w->slots[slot].object;
+}
+
+void dsim_world_add_listener(DsimWorld *w, const DsimProcListener *listener, void *data) {
+  DsimListenerEntry e = {*listener, data};
+  g_array_append_val(w->listeners, e);
+}
+
+const char *dsim_end_reason_name(DsimEndReason r) {
+  switch (r) {
+  case DSIM_END_QUIESCENT: return "quiescent";
+  case DSIM_END_UNTIL: return "until";
+  case DSIM_END_MAX_EVENTS: return "max_events";
+  case DSIM_END_STOPPED: return "stopped";
+  case DSIM_END_ERROR: return "error";
+  }
+  return "?";
+}
+
+DsimEndReason dsim_world_run(DsimWorld *w) {
+  w->stop_requested = false;
+  for (;;) {
+    if (w->error) return DSIM_END_ERROR;
+    if (w->heap_len == 0) return DSIM_END_QUIESCENT;
+    if (w->stale_events && timer_event_is_stale(w, &w->heap[0])) {
+      heap_pop(w);
+      w->stale_events--;
+      continue;
+    }
+    if (w->heap[0].t > w->config.until) {
+      w->now = w->config.until;
+      return DSIM_END_UNTIL;
+    }
+    if (w->config.max_events && w->events >= w->config.max_events) return DSIM_END_MAX_EVENTS;
+    DsimEvent e = heap_pop(w);
+    w->now = e.t;
+    if (e.fn(w, e.obj)) w->events++;
+    if (G_UNLIKELY(w->stop_requested)) return w->error ? DSIM_END_ERROR : DSIM_END_STOPPED;
+  }
+}
+
+void dsim_world_stop(DsimWorld *w) {
+  w->stop_requested = true;
+}
+
+void dsim_world_fail(DsimWorld *w, GError *error) {
+  if (w->error)
+    g_error_free(error);
+  else
+    w->error = error;
+  w->stop_requested = true;
+}
+
+const GError *dsim_world_error(const DsimWorld *w) {
+  return w->error;
+}
+
+/* ---------------------------------------------------------------- processes */
+
+static const char *intern_label(DsimWorld *w, const char *label) {
+  if (!label) return NULL;
+  const char *s = g_hash_table_lookup(w->labels, label);
+  if (!s) {
+    char *copy = g_strdup(label);
+    g_hash_table_insert(w->labels, copy, copy);
+    s = copy;
+  }
+  return s;
+}
+
+static DsimPid proc_new(DsimWorld *w, DsimProcState state) {
+  g_assert(w->proc_count < UINT32_MAX - 1);
+  uint32_t i = w->proc_count;
+  size_t chunk = i >> DSIM_PROC_CHUNK_BITS;
+  if (chunk == w->proc_chunks_len) {
+    w->proc_chunks = g_renew(DsimProc *, w->proc_chunks, w->proc_chunks_len + 1);
+    w->proc_chunks[w->proc_chunks_len++] = g_new0(DsimProc, DSIM_PROC_CHUNK);
+  }
+  DsimPid pid = ++w->proc_count;
+  DsimProc *p = dsim_proc_get(w, pid);
+  p->state = state;
+  dsim_rng_stream(&p->rng, w->config.seed, DSIM_STREAM_PROCESS, pid);
+  dsim_rng_stream(&p->net_rng, w->config.seed, DSIM_STREAM_NETWORK, pid);
+  return pid;
+}
+
+static inline void *start_token(DsimPid pid, uint32_t incarnation) {
+  return (void *)(uintptr_t)(((uint64_t)incarnation << 32) | pid);
+}
+
+/* The start event of one incarnation; void if that incarnation crashed
+ * before it started. */
+static bool proc_start_event(DsimWorld *w, void *obj) {
+  uint64_t tok = (uint64_t)(uintptr_t)obj;
+  DsimPid pid = (DsimPid)tok;
+  DsimProc *p = dsim_proc_get(w, pid);
+  if (p->state != DSIM_PROC_RUNNING || p->incarnation != (uint32_t)(tok >> 32)) return false;
+  DsimPid saved = w->self;
+  w->self = pid;
+  p->ops->start(w, pid, p->impl);
+  w->self = saved;
+  return true;
+}
+
+DsimPid dsim_proc_spawn(DsimWorld *w, const DsimProcOps *ops, void *impl, const char *label) {
+  g_assert(ops && ops->start && ops->wake);
+  DsimPid pid = proc_new(w, DSIM_PROC_RUNNING);
+  DsimProc *p = dsim_proc_get(w, pid);
+  p->ops = ops;
+  p->impl = impl;
+  p->label = intern_label(w, label);
+  DsimTrace *tr = w->trace;
+  if (tr) {
+    dsim_trace_begin(tr, w->now, "spawn");
+    dsim_trace_u64(tr, "pid", pid);
+    dsim_trace_str(tr, "kind", ops->kind, (size_t)-1, 64);
+    if (label) dsim_trace_str(tr, "fn", label, (size_t)-1, 200);
+    dsim_trace_u64(tr, "parent", w->self);
+    dsim_trace_end(tr);
+  }
+  dsim_world_schedule(w, w->now, proc_start_event, start_token(pid, 0));
+  return pid;
+}
+
+DsimPid dsim_proc_reserve(DsimWorld *w) {
+  return proc_new(w, DSIM_PROC_RESERVED);
+}
+
+DsimPid dsim_proc_resolve(const DsimWorld *w, DsimPid pid) {
+  if (pid == DSIM_PID_NONE || pid > w->proc_count) return DSIM_PID_NONE;
+  const DsimProc *p = dsim_proc_get(w, pid);
+  /* Adoption targets are reserved pids, which never adopt anything
+   * themselves, so one hop is always enough. */
+  return p->state == DSIM_PROC_ADOPTED ? p->alias : pid;
+}
+
+gboolean dsim_proc_adopt(DsimWorld *w, DsimPid self, DsimPid target, GError **error) {
+  DsimProc *me = dsim_proc_get(w, self);
+  if (self == target) return TRUE;
+  if (target == DSIM_PID_NONE || target > w->proc_count) {
+    g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_NO_PROCESS, "pid %u does not exist", target);
+    return FALSE;
+  }
+  DsimProc *t = dsim_proc_get(w, target);
+  if (t->state != DSIM_PROC_RESERVED) {
+    g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_STATE,
+                "pid %u is not a reserved pid (it is %s); bind takes a pid returned by a join "
+                "made outside any process",
+                target, dsim_proc_state_name(t->state));
+    return FALSE;
+  }
+  g_assert(me->state == DSIM_PROC_RUNNING);
+  t->state = me->state;
+  t->ops = me->ops;
+  t->impl = me->impl;
+  t->label = me->label;
+  t->incarnation = me->incarnation;
+  /* Move the timer list: the owner field of each slot changes too. */
+  t->timer_head = me->timer_head;
+  for (uint32_t s = t->timer_head; s; s = w->timers[s - 1].next) w->timers[s - 1].owner = target;
+  me->timer_head = 0;
+  me->state = DSIM_PROC_ADOPTED;
+  me->alias = target;
+  me->ops = NULL;
+  me->impl = NULL;
+  if (w->self == self) w->self = target;
+  DsimTrace *tr = w->trace;
+  if (tr) {
+    dsim_trace_begin(tr, w->now, "bind");
+    dsim_trace_u64(tr, "pid", target);
+    dsim_trace_u64(tr, "from", self);
+    dsim_trace_end(tr);
+  }
+  return TRUE;
+}
+
+bool dsim_proc_exists(const DsimWorld *w, DsimPid pid) {
+  return pid != DSIM_PID_NONE && pid <= w->proc_count;
+}
+
+DsimProcState dsim_proc_state(const DsimWorld *w, DsimPid pid) {
+  return dsim_proc_get(w, pid)->state;
+}
+
+const char *dsim_proc_state_name(DsimProcState s) {
+  switch (s) {
+  case DSIM_PROC_RESERVED: return "reserved";
+  case DSIM_PROC_RUNNING: return "running";
+  case DSIM_PROC_BLOCKED: return "blocked";
+  case DSIM_PROC_CRASHED: return "crashed";
+  case DSIM_PROC_EXITED: return "exited";
+  case DSIM_PROC_ADOPTED: return "bound to another pid";
+  }
+  return "?";
+}
+
+const DsimProcOps *dsim_proc_ops(const DsimWorld *w, DsimPid pid) {
+  return dsim_proc_get(w, pid)->ops;
+}
+void *dsim_proc_impl(const DsimWorld *w, DsimPid pid) {
+  return dsim_proc_get(w, pid)->impl;
+}
+uint32_t dsim_proc_incarnation(const DsimWorld *w, DsimPid pid) {
+  return dsim_proc_get(w, pid)->incarnation;
+}
+DsimRng *dsim_proc_rng(DsimWorld *w, DsimPid pid) {
+  return &dsim_proc_get(w, pid)->rng;
+}
+DsimRng *dsim_proc_net_rng(DsimWorld *w, DsimPid pid) {
+  return &dsim_proc_get(w, pid)->net_rng;
+}
+DsimPid dsim_world_proc_count(const DsimWorld *w) {
+  return w->proc_count;
+}
+
+void dsim_proc_block(DsimWorld *w, DsimPid pid, DsimDescribeFn describe, void *arg) {
+  DsimProc *p = dsim_proc_get(w, pid);
+  g_assert(p->state == DSIM_PROC_RUNNING);
+  p->state = DSIM_PROC_BLOCKED;
+  p->describe = describe;
+  p->describe_arg = arg;
+  p->blocked_since = w->now;
+}
+
+void dsim_proc_wake(DsimWorld *w, DsimPid pid, DsimWakeKind kind, void *data) {
+  DsimProc *p = dsim_proc_get(w, pid);
+  g_assert(p->state == DSIM_PROC_BLOCKED || p->state == DSIM_PROC_RUNNING);
+  p->state = DSIM_PROC_RUNNING;
+  p->describe = NULL;
+  DsimPid saved = w->self;
+  w->self = pid;
+  p->ops->wake(w, pid, p->impl, kind, data);
+  w->self = saved;
+}
+
+static void notify_stopped(DsimWorld *w, DsimPid pid, bool crashed) {
+  for (guint i = 0; i < w->listeners->len; i++) {
+    DsimListenerEntry *e = &g_array_index(w->listeners, DsimListenerEntry, i);
+    if (e->l.stopped) e->l.stopped(w, pid, crashed, e->data);
+  }
+}
+
+void dsim_proc_exit(DsimWorld *w, DsimPid pid) {
+  DsimProc *p = dsim_proc_get(w, pid);
+  g_assert(p->state == DSIM_PROC_RUNNING);
+  p->state = DSIM_PROC_EXITED;
+  cancel_owned_timers(w, p);
+  DsimTrace *tr = w->trace;
+  if (tr) {
+    dsim_trace_begin(tr, w->now, "exit");
+    dsim_trace_u64(tr, "pid", pid);
+    dsim_trace_end(tr);
+  }
+  notify_stopped(w, pid, false);
+}
+
+gboolean dsim_proc_crash(DsimWorld *w, DsimPid pid, const char *cause, GError **error) {
+  DsimPid real = dsim_proc_resolve(w, pid);
+  if (real == DSIM_PID_NONE) {
+    g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_NO_PROCESS, "crash: pid %u does not exist", pid);
+    return FALSE;
+  }
+  DsimProc *p = dsim_proc_get(w, real);
+  if (p->state != DSIM_PROC_RUNNING && p->state != DSIM_PROC_BLOCKED) {
+    g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_STATE,
+                "crash: pid %u cannot crash because it is %s", real, dsim_proc_state_name(p->state));
+    return FALSE;
+  }
+  p->state = DSIM_PROC_CRASHED;
+  p->describe = NULL;
+  cancel_owned_timers(w, p);
+  DsimTrace *tr = w->trace;
+  if (tr) {
+    dsim_trace_begin(tr, w->now, "crash");
+    dsim_trace_u64(tr, "pid", real);
+    dsim_trace_str(tr, "cause", cause ? cause : "scenario", (size_t)-1, 64);
+    dsim_trace_end(tr);
+  }
+  notify_stopped(w, real, true);
+  if (p->ops->crash) p->ops->crash(w, real, p->impl);
+  return TRUE;
+}
+
+gboolean dsim_proc_restart(DsimWorld *w, DsimPid pid, GError **error) {
+  DsimPid real = dsim_proc_resolve(w, pid);
+  if (real == DSIM_PID_NONE) {
+    g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_NO_PROCESS, "restart: pid %u does not exist",
+                pid);
+    return FALSE;
+  }
+  DsimProc *p = dsim_proc_get(w, real);
+  if (p->state != DSIM_PROC_CRASHED && p->state != DSIM_PROC_EXITED) {
+    g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_STATE,
+                "restart: pid %u is %s; only a crashed or exited process can be restarted", real,
+                dsim_proc_state_name(p->state));
+    return FALSE;
+  }
+  p->incarnation++;
+  p->state = DSIM_PROC_RUNNING;
+  DsimTrace *tr = w->trace;
+  if (tr) {
+    dsim_trace_begin(tr, w->now, "restart");
+    dsim_trace_u64(tr, "pid", real);
+    dsim_trace_u64(tr, "incarnation", p->incarnation);
+    dsim_trace_end(tr);
+  }
+  dsim_world_schedule(w, w->now, proc_start_event, start_token(real, p->incarnation));
+  return TRUE;
+}
+
+void dsim_world_blocked_pids(const DsimWorld *w, GArray *out) {
+  for (DsimPid pid = 1; pid <= w->proc_count; pid++)
+    if (dsim_proc_get(w, pid)->state == DSIM_PROC_BLOCKED) g_array_append_val(out, pid);
+}
+
+unsigned dsim_world_describe_blocked(DsimWorld *w, GString *out, unsigned max_lines) {
+  unsigned count = 0;
+  char tbuf[32];
+  for (DsimPid pid = 1; pid <= w->proc_count; pid++) {
+    DsimProc *p = dsim_proc_get(w, pid);
+    bool idle_handler = p->state == DSIM_PROC_RUNNING && p->ops && p->ops->direct_delivery;
+    if (p->state != DSIM_PROC_BLOCKED && !idle_handler) continue;
+    count++;
+    if (count > max_lines) continue;
+    g_string_append_printf(out, "  pid %u (%s%s%s): ", pid, p->ops->kind, p->label ? " " : "",
+                           p->label ? p->label : "");
+    if (idle_handler) {
+      g_string_append(out, "waiting for messages or timers");
+    } else {
+      if (p->describe)
+        p->describe(w, pid, p->describe_arg, out);
+      else
+        g_string_append(out, "blocked");
+      g_string_append_printf(out, " since t=%s", dsim_time_format(p->blocked_since, tbuf, sizeof tbuf));
+    }
+    g_string_append_c(out, '\n');
+  }
+  if (count > max_lines) g_string_append_printf(out, "  ... and %u more\n", count - max_lines);
+  return count;
+}
+
+/* ---------------------------------------------------------------- checks, logs */
+
+void dsim_world_check(DsimWorld *w, DsimPid pid, bool ok, const char *message, const char *where) {
+  if (ok)
+    w->checks_passed++;
+  else
+    w->checks_failed++;
+  DsimTrace *tr = w->trace;
+  if (tr) {
+    dsim_trace_begin(tr, w->now, "check");
+    dsim_trace_u64(tr, "pid", pid);
+    dsim_trace_bool(tr, "ok", ok);
+    dsim_trace_str(tr, "msg", message ? message : "", (size_t)-1, 1000);
+    if (where) dsim_trace_str(tr, "where", where, (size_t)-1, 300);
+    dsim_trace_end(tr);
+  }
+  if (!ok && !w->first_failure) {
+    char tbuf[32];
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "check failed: %s (at t=%s, ", message ? message : "(no message)",
+                           dsim_time_format(w->now, tbuf, sizeof tbuf));
+    if (pid)
+      g_string_append_printf(s, "in pid %u", pid);
+    else
+      g_string_append(s, "in scenario code");
+    if (where) g_string_append_printf(s, ", %s", where);
+    g_string_append_c(s, ')');
+    w->first_failure = g_string_free(s, FALSE);
+  }
+}
+
+uint64_t dsim_world_checks_passed(const DsimWorld *w) {
+  return w->checks_passed;
+}
+uint64_t dsim_world_checks_failed(const DsimWorld *w) {
+  return w->checks_failed;
+}
+const char *dsim_world_first_failure(const DsimWorld *w) {
+  return w->first_failure;
+}
+
+void dsim_world_log(DsimWorld *w, DsimPid pid, const char *message) {
+  DsimTrace *tr = w->trace;
+  if (!tr) return;
+  dsim_trace_begin(tr, w->now, "log");
+  dsim_trace_u64(tr, "pid", pid);
+  dsim_trace_str(tr, "msg", message, (size_t)-1, 4000);
+  dsim_trace_end(tr);
+}

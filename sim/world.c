@@ -368,7 +368,8 @@ static inline void *start_token(DsimPid pid, uint32_t incarnation) {
  * before it started. */
 static bool proc_start_event(DsimWorld *w, void *obj) {
   uint64_t tok = (uint64_t)(uintptr_t)obj;
-  DsimPid pid = (DsimPid)tok;
+  /* The process may have adopted a reserved pid since this was scheduled. */
+  DsimPid pid = dsim_proc_resolve(w, (DsimPid)tok);
   DsimProc *p = dsim_proc_get(w, pid);
   if (p->state != DSIM_PROC_RUNNING || p->incarnation != (uint32_t)(tok >> 32)) return false;
   DsimPid saved = w->self;

@@ -1,7 +1,176 @@
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-static void placeholder(void **s){(void)s;}
-int main(void){const struct CMUnitTest t[]={cmocka_unit_test(placeholder)};return cmocka_run_group_tests(t,NULL,NULL);}
+/* test_trace.c — the trace writer: JSON escaping, truncation, the digest,
+ * lines written before the header, write failures. */
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dsim/sim.h"
+#include "test_util.h"
+
+static char *escaped(const char *s, size_t len, size_t max) {
+  GString *g = g_string_new(NULL);
+  dsim_json_escape(g, s, len, max);
+  return g_string_free(g, FALSE);
+}
+
+static void json_escaping(void **state) {
+  (void)state;
+  char *e;
+  e = escaped("plain", (size_t)-1, 100);
+  assert_string_equal(e, "\"plain\"");
+  g_free(e);
+  e = escaped("q\"b\\n\nt\tc\x01", (size_t)-1, 100);
+  assert_string_equal(e, "\"q\\\"b\\\\n\\nt\\tc\\u0001\"");
+  g_free(e);
+  /* Valid UTF-8 passes through; invalid bytes become \u00XX. */
+  e = escaped("caf\xc3\xa9", (size_t)-1, 100);
+  assert_string_equal(e, "\"caf\xc3\xa9\"");
+  g_free(e);
+  e = escaped("a\xff" "b\xc3", 4, 100);
+  assert_string_equal(e, "\"a\\u00ffb\\u00c3\"");
+  g_free(e);
+  /* Embedded NUL bytes are kept (length-delimited strings). */
+  e = escaped("a\0b", 3, 100);
+  assert_string_equal(e, "\"a\\u0000b\"");
+  g_free(e);
+  /* Truncation adds "..." and never splits a UTF-8 character. */
+  e = escaped("abcdef", (size_t)-1, 3);
+  assert_string_equal(e, "\"abc...\"");
+  g_free(e);
+  e = escaped("ab\xc3\xa9z", (size_t)-1, 3);
+  assert_string_equal(e, "\"ab...\"");
+  g_free(e);
+  e = escaped("", (size_t)-1, 3);
+  assert_string_equal(e, "\"\"");
+  g_free(e);
+}
+
+static char *read_file(const char *path, size_t *len) {
+  char *data = NULL;
+  gsize n = 0;
+  assert_true(g_file_get_contents(path, &data, &n, NULL));
+  if (len) *len = n;
+  return data;
+}
+
+static void emit_events(DsimTrace *tr, int n) {
+  for (int i = 0; i < n; i++) {
+    dsim_trace_begin(tr, (DsimTime)i * 1000, "log");
+    dsim_trace_u64(tr, "pid", (uint64_t)i % 7);
+    dsim_trace_i64(tr, "neg", -i);
+    dsim_trace_bool(tr, "odd", i & 1);
+    dsim_trace_double(tr, "p", 0.2);
+    dsim_trace_str(tr, "msg", "hello \"world\"", (size_t)-1, 100);
+    DsimPid pids[3] = {1, 2, 3};
+    dsim_trace_pids(tr, "set", pids, 3);
+    dsim_trace_raw(tr, "obj", "{\"a\":1}");
+    dsim_trace_end(tr);
+  }
+}
+
+static void digest_is_sha256_of_event_lines(void **state) {
+  (void)state;
+  char *dir = g_dir_make_tmp("dsim-trace-XXXXXX", NULL);
+  char *path = g_build_filename(dir, "t.jsonl", NULL);
+  DsimTrace *tr = dsim_trace_new(path, NULL);
+  assert_non_null(tr);
+  /* Lines before the header are kept and follow it. */
+  emit_events(tr, 3);
+  dsim_trace_start(tr, "x.lua", 7, DSIM_TIME_NEVER, 0, "{\"delay\":[\"constant\",1]}");
+  emit_events(tr, 20000); /* several flushes */
+  assert_true(dsim_trace_finish(tr, NULL));
+  assert_true(dsim_trace_finish(tr, NULL)); /* idempotent */
+
+  size_t len;
+  char *data = read_file(path, &len);
+  size_t header_len = strcspn(data, "\n");
+  assert_true(header_len < len);
+  assert_contains(data, "{\"ev\":\"header\",\"format\":\"dsim-trace\",\"version\":1");
+  assert_contains(data, "\"seed\":7,\"until\":null");
+  /* Event lines in order: the first three are the pre-header ones. */
+  const char *events = data + header_len + 1;
+  gboolean in_order = g_str_has_prefix(events,
+                               "{\"t\":0,\"ev\":\"log\",\"pid\":0,\"neg\":0,\"odd\":false,\"p\":0.2,"
+                               "\"msg\":\"hello \\\"world\\\"\",\"set\":[1,2,3],\"obj\":{\"a\":1}}\n"
+                               "{\"t\":1000,\"ev\":\"log\",\"pid\":1,\"neg\":-1,\"odd\":true,");
+  assert_true(in_order);
+  char *expect = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)events,
+                                             len - (size_t)(events - data));
+  assert_string_equal(dsim_trace_digest(tr), expect);
+  /* Every line is a complete object. */
+  unsigned lines = 0;
+  for (char *p = data; *p; p++) lines += *p == '\n';
+  assert_int_equal(lines, 1 + 3 + 20000);
+  g_free(expect);
+  g_free(data);
+
+  /* The same events without a file give the same digest. */
+  DsimTrace *mem = dsim_trace_new(NULL, NULL);
+  emit_events(mem, 3);
+  dsim_trace_start(mem, "other.lua", 8, 5, 9, NULL); /* header differs: not hashed */
+  emit_events(mem, 20000);
+  assert_true(dsim_trace_finish(mem, NULL));
+  assert_string_equal(dsim_trace_digest(mem), dsim_trace_digest(tr));
+
+  DsimWorld *w = dsim_world_new(NULL);
+  dsim_world_set_trace(w, tr); /* the world frees it */
+  dsim_world_free(w);
+  w = dsim_world_new(NULL);
+  dsim_world_set_trace(w, mem);
+  dsim_world_free(w);
+  unlink(path);
+  g_rmdir(dir);
+  g_free(path);
+  g_free(dir);
+}
+
+static void unwritable_trace(void **state) {
+  (void)state;
+  GError *e = NULL;
+  assert_null(dsim_trace_new("/nonexistent-dir/x.jsonl", &e));
+  assert_error(e, DSIM_SIM_ERROR, DSIM_SIM_ERROR_IO);
+  assert_contains(e->message, "/nonexistent-dir/x.jsonl");
+  g_clear_error(&e);
+  if (access("/dev/full", W_OK) == 0) {
+    DsimTrace *tr = dsim_trace_new("/dev/full", NULL);
+    assert_non_null(tr);
+    dsim_trace_start(tr, "x", 0, DSIM_TIME_NEVER, 0, NULL);
+    emit_events(tr, 10000);
+    assert_false(dsim_trace_finish(tr, &e));
+    assert_error(e, DSIM_SIM_ERROR, DSIM_SIM_ERROR_IO);
+    assert_contains(e->message, "/dev/full");
+    g_clear_error(&e);
+    DsimWorld *w = dsim_world_new(NULL);
+    dsim_world_set_trace(w, tr);
+    dsim_world_free(w);
+  }
+}
+
+static void doubles_are_short_and_exact(void **state) {
+  (void)state;
+  DsimTrace *tr = dsim_trace_new(NULL, NULL);
+  dsim_trace_start(tr, NULL, 0, DSIM_TIME_NEVER, 0, NULL);
+  dsim_trace_begin(tr, 0, "x");
+  dsim_trace_double(tr, "a", 0.1);
+  dsim_trace_double(tr, "b", 1.0 / 3.0);
+  dsim_trace_end(tr);
+  assert_true(dsim_trace_finish(tr, NULL));
+  /* {"t":0,"ev":"x","a":0.1,"b":0.33333333333333331}\n */
+  const char *line = "{\"t\":0,\"ev\":\"x\",\"a\":0.1,\"b\":0.33333333333333331}\n";
+  char *expect = g_compute_checksum_for_string(G_CHECKSUM_SHA256, line, -1);
+  assert_string_equal(dsim_trace_digest(tr), expect);
+  g_free(expect);
+  DsimWorld *w = dsim_world_new(NULL);
+  dsim_world_set_trace(w, tr);
+  dsim_world_free(w);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(json_escaping),
+      cmocka_unit_test(digest_is_sha256_of_event_lines),
+      cmocka_unit_test(unwritable_trace),
+      cmocka_unit_test(doubles_are_short_and_exact),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

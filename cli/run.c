@@ -95,7 +95,13 @@ static void print_summary(DsimWorld *w, const char *file, DsimEndReason reason, 
          dsim_world_checks_passed(w), dsim_world_checks_failed(w));
   GString *b = g_string_new(NULL);
   unsigned nb = dsim_world_describe_blocked(w, b, 10);
-  if (nb) printf("  waiting   %u process%s at the end:\n%s", nb, nb == 1 ? "" : "es", b->str);
+  if (nb) {
+    printf("  waiting   %u process%s at the end:\n", nb, nb == 1 ? "" : "es");
+    char **lines = g_strsplit(b->str, "\n", -1);
+    for (char **l = lines; *l; l++)
+      if (**l) printf("          %s\n", *l);
+    g_strfreev(lines);
+  }
   g_string_free(b, TRUE);
   printf("  digest    sha256:%s\n", digest);
 }

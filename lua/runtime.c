@@ -72,11 +72,16 @@ DsimLua *dsim_lua_from(lua_State *L) {
 static void count_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   DsimLua *rt = dsim_lua_from(L);
-  if (++rt->hooks > rt->max_hooks)
-    luaL_error(L,
-               "ran more than %I instructions without blocking (an endless loop?); "
-               "raise the limit with --max-steps",
-               (lua_Integer)(rt->max_hooks * DSIM_LUA_HOOK_STEP));
+  if (++rt->hooks > rt->max_hooks) {
+    /* Level 0 is the Lua function that was running when the hook fired. */
+    luaL_where(L, 0);
+    lua_pushfstring(L,
+                    "ran more than %I instructions without blocking (an endless loop?); "
+                    "raise the limit with --max-steps",
+                    (lua_Integer)(rt->max_hooks * DSIM_LUA_HOOK_STEP));
+    lua_concat(L, 2);
+    lua_error(L);
+  }
 }
 
 static void runtime_free(void *obj) {
@@ -140,9 +145,11 @@ lua_State *dsim_lua_state(DsimLua *rt) {
 /* ---------------------------------------------------------------- errors */
 
 G_NORETURN int dsim_lua_raise(lua_State *L, GError *error) {
+  /* Copy the message into Lua first: the GError must be freed before the
+   * longjmp, and luaL_error adds the caller's file:line. */
   lua_pushstring(L, error->message);
   g_error_free(error);
-  lua_error(L);
+  luaL_error(L, "%s", lua_tostring(L, -1));
   g_assert_not_reached();
 }
 

@@ -94,6 +94,7 @@ void dsim_channel_free(DsimChannel *ch) {
     g_free(chunk);
   }
   g_free(ch->chunks);
+  g_free(ch->joined_bits);
   GHashTableIter it;
   gpointer k, v;
   /* Freeing in hash order is harmless: nothing observable depends on it. */
@@ -127,7 +128,7 @@ static gboolean need_process(DsimChannel *ch, const char *op, DsimPid *self, GEr
 
 static gboolean need_joined(DsimChannel *ch, const char *op, const char *role, DsimPid pid,
                             GError **error) {
-  if (joined(ch, pid)) return TRUE;
+  if (G_LIKELY(dsim_channel_joined_bit(ch, pid))) return TRUE;
   if (!dsim_proc_exists(ch->net->world, pid))
     g_set_error(error, DSIM_CHANNEL_ERROR, DSIM_CHANNEL_ERROR_NOT_JOINED,
                 "%s: %s pid %u does not exist", op, role, pid);
@@ -162,6 +163,14 @@ gboolean dsim_channel_join(DsimChannel *ch, const char *subgroup, DsimPid *pid_o
   }
   DsimMember *m = member_get(ch, pid);
   m->group = gid + 1;
+  size_t word = pid >> 6;
+  if (word >= ch->joined_words) {
+    size_t n = MAX(word + 1, ch->joined_words * 2);
+    ch->joined_bits = g_renew(uint64_t, ch->joined_bits, n);
+    memset(ch->joined_bits + ch->joined_words, 0, (n - ch->joined_words) * sizeof(uint64_t));
+    ch->joined_words = n;
+  }
+  ch->joined_bits[word] |= UINT64_C(1) << (pid & 63);
   g_array_append_val(ch->order, pid);
   DsimGroup *g = g_hash_table_lookup(ch->groups, subgroup);
   if (!g) {

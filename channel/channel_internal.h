@@ -47,6 +47,10 @@ struct DsimChannel {
   char *name;
   DsimMember **chunks; /* indexed by pid - 1, allocated on demand */
   size_t chunks_len;
+  /* One bit per pid: joined or not. The send path checks every destination
+   * here (a few KiB, cache-resident) rather than in its member record. */
+  uint64_t *joined_bits;
+  size_t joined_words;
   GArray *order;      /* DsimPid, join order: sendToAll's destinations */
   GHashTable *groups; /* name -> DsimGroup* (lookup only) */
 };
@@ -81,10 +85,16 @@ struct DsimNet {
   uint64_t next_mid;
   uint32_t mailbox_limit;
   GHashTable *classes; /* name -> const DsimProcClass* (lookup only) */
+  GHashTable *kinds;   /* const DsimProcClass* -> DsimCKind* owned (lookup only) */
   DsimMessage *free_messages;
   GPtrArray *message_slabs;
   DsimNetStats stats;
 };
+
+static inline bool dsim_channel_joined_bit(const DsimChannel *ch, DsimPid pid) {
+  size_t word = pid >> 6;
+  return word < ch->joined_words && (ch->joined_bits[word] >> (pid & 63)) & 1;
+}
 
 static inline DsimMember *dsim_member_peek(const DsimChannel *ch, DsimPid pid) {
   uint32_t i = pid - 1;

@@ -6,60 +6,86 @@
  * state. */
 #include "channel_internal.h"
 
+#include <stddef.h>
 #include <string.h>
 
+/* One per class used in a world. The kernel's ops pointer of each process is
+ * &kind->ops, so a handler is found from the ops alone: delivering to a C
+ * process reads no per-process memory unless the handler does. */
 typedef struct {
+  DsimProcOps ops; /* first member: the kernel hands this pointer back */
   const DsimProcClass *cls;
+} DsimCKind;
+
+typedef struct {
   int argc;
   char **argv; /* NULL-terminated, owned */
-  unsigned char state[];
+  max_align_t state[];
 } DsimCProc;
 
-static void cproc_start(DsimWorld *w, DsimPid pid, void *impl) {
-  DsimCProc *p = impl;
-  if (p->cls->start) p->cls->start(w, pid, p->state, p->argc, (const char *const *)p->argv);
+static inline const DsimProcClass *class_of(const DsimProcOps *ops) {
+  return ((const DsimCKind *)ops)->cls;
 }
 
-static void cproc_wake(DsimWorld *w, DsimPid pid, void *impl, DsimWakeKind kind, void *data) {
+static void cproc_start(DsimWorld *w, DsimPid pid, const DsimProcOps *ops, void *impl) {
   DsimCProc *p = impl;
+  const DsimProcClass *cls = class_of(ops);
+  if (cls->start) cls->start(w, pid, p->state, p->argc, (const char *const *)p->argv);
+}
+
+static void cproc_wake(DsimWorld *w, DsimPid pid, const DsimProcOps *ops, void *impl,
+                       DsimWakeKind kind, void *data) {
+  const DsimProcClass *cls = class_of(ops);
+  void *state = ((DsimCProc *)impl)->state; /* an address, not a load */
   switch (kind) {
   case DSIM_WAKE_MESSAGE:
-    if (p->cls->message) p->cls->message(w, pid, p->state, data);
+    if (cls->message) cls->message(w, pid, state, data);
     break;
   case DSIM_WAKE_TIMER:
-    if (p->cls->timer) p->cls->timer(w, pid, p->state, (uint64_t)(uintptr_t)data);
+    if (cls->timer) cls->timer(w, pid, state, (uint64_t)(uintptr_t)data);
     break;
   case DSIM_WAKE_TIMEOUT:
     break; /* C processes never block */
   }
 }
 
-static void cproc_reset(DsimCProc *p) {
-  if (p->cls->cleanup) p->cls->cleanup(p->state);
-  memset(p->state, 0, p->cls->state_size);
+static void cproc_reset(const DsimProcClass *cls, DsimCProc *p) {
+  if (cls->cleanup) cls->cleanup(p->state);
+  memset(p->state, 0, cls->state_size);
 }
 
-static void cproc_crash(DsimWorld *w, DsimPid pid, void *impl) {
+static void cproc_crash(DsimWorld *w, DsimPid pid, const DsimProcOps *ops, void *impl) {
   (void)w;
   (void)pid;
-  cproc_reset(impl);
+  cproc_reset(class_of(ops), impl);
 }
 
-static void cproc_destroy(void *impl) {
+static void cproc_destroy(const DsimProcOps *ops, void *impl) {
   DsimCProc *p = impl;
-  if (p->cls->cleanup) p->cls->cleanup(p->state);
+  const DsimProcClass *cls = class_of(ops);
+  if (cls->cleanup) cls->cleanup(p->state);
   g_strfreev(p->argv);
   g_free(p);
 }
 
-static const DsimProcOps cproc_ops = {
-    .kind = "c",
-    .direct_delivery = true,
-    .start = cproc_start,
-    .wake = cproc_wake,
-    .crash = cproc_crash,
-    .destroy = cproc_destroy,
-};
+/* The kind record of a class in this world, made on first use. */
+static const DsimCKind *kind_of(DsimNet *net, const DsimProcClass *cls) {
+  DsimCKind *k = g_hash_table_lookup(net->kinds, cls);
+  if (k) return k;
+  k = g_new0(DsimCKind, 1);
+  k->ops = (DsimProcOps){
+      .kind = "c",
+      .direct_delivery = true,
+      .start = cproc_start,
+      .wake = cproc_wake,
+      .crash = cproc_crash,
+      .destroy = cproc_destroy,
+  };
+  k->cls = cls;
+  /* The table stores a const pointer as its key; it never writes through it. */
+  g_hash_table_insert(net->kinds, (gpointer)(uintptr_t)cls, k);
+  return k;
+}
 
 gboolean dsim_class_register(DsimWorld *world, const DsimProcClass *cls, GError **error) {
   DsimNet *net = dsim_net_get(world);
@@ -81,12 +107,16 @@ const DsimProcClass *dsim_class_lookup(DsimWorld *world, const char *name) {
 DsimPid dsim_cproc_spawn(DsimWorld *world, const DsimProcClass *cls, int argc,
                          const char *const *argv) {
   DsimCProc *p = g_malloc0(sizeof *p + cls->state_size);
-  p->cls = cls;
   p->argc = argc;
   p->argv = g_new0(char *, (gsize)argc + 1);
   for (int i = 0; i < argc; i++) p->argv[i] = g_strdup(argv[i]);
-  dsim_net_get(world); /* C processes receive messages: make sure the net listens */
-  return dsim_proc_spawn(world, &cproc_ops, p, cls->name);
+  const DsimCKind *k = kind_of(dsim_net_get(world), cls);
+  return dsim_proc_spawn(world, &k->ops, p, cls->name);
+}
+
+static bool is_cproc(DsimWorld *world, DsimPid pid) {
+  const DsimProcOps *ops = dsim_proc_ops(world, pid);
+  return ops && ops->start == cproc_start;
 }
 
 static void cproc_timer_fired(DsimWorld *w, DsimPid owner, void *data, uint64_t tag) {
@@ -96,13 +126,13 @@ static void cproc_timer_fired(DsimWorld *w, DsimPid owner, void *data, uint64_t 
 
 DsimTimerId dsim_cproc_timer(DsimWorld *world, DsimTime delay, uint64_t tag) {
   DsimPid self = dsim_world_self(world);
-  g_assert(self != DSIM_PID_NONE && dsim_proc_ops(world, self) == &cproc_ops);
+  g_assert(self != DSIM_PID_NONE && is_cproc(world, self));
   return dsim_timer_start(world, self, delay, cproc_timer_fired, NULL, tag);
 }
 
 void dsim_cproc_exit(DsimWorld *world) {
   DsimPid self = dsim_world_self(world);
-  g_assert(self != DSIM_PID_NONE && dsim_proc_ops(world, self) == &cproc_ops);
+  g_assert(self != DSIM_PID_NONE && is_cproc(world, self));
   dsim_proc_exit(world, self);
-  cproc_reset(dsim_proc_impl(world, self));
+  cproc_reset(class_of(dsim_proc_ops(world, self)), dsim_proc_impl(world, self));
 }

@@ -110,6 +110,7 @@ static void net_free(void *obj) {
   g_hash_table_unref(net->group_ids);
   g_ptr_array_unref(net->message_slabs);
   g_hash_table_unref(net->classes);
+  g_hash_table_unref(net->kinds);
   g_free(net);
 }
 
@@ -151,6 +152,7 @@ DsimNet *dsim_net_get(DsimWorld *world) {
   net->message_slabs = g_ptr_array_new_with_free_func(g_free);
   net->mailbox_limit = 1000000;
   net->classes = g_hash_table_new(g_str_hash, g_str_equal);
+  net->kinds = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   dsim_world_attach(world, DSIM_SLOT_NET, net, net_detach);
   static const DsimProcListener listener = {.stopped = on_stopped};
   dsim_world_add_listener(world, &listener, net);

@@ -284,7 +284,8 @@ static void resume(DsimLuaProc *p, int nargs) {
   abandon(p);
 }
 
-static void lproc_start(DsimWorld *w, DsimPid pid, void *impl) {
+static void lproc_start(DsimWorld *w, DsimPid pid, const DsimProcOps *ops, void *impl) {
+  (void)ops;
   (void)w;
   (void)pid;
   DsimLuaProc *p = impl;
@@ -314,7 +315,9 @@ static void lproc_start(DsimWorld *w, DsimPid pid, void *impl) {
   resume(p, nargs);
 }
 
-static void lproc_wake(DsimWorld *w, DsimPid pid, void *impl, DsimWakeKind kind, void *data) {
+static void lproc_wake(DsimWorld *w, DsimPid pid, const DsimProcOps *ops, void *impl, DsimWakeKind kind,
+                       void *data) {
+  (void)ops;
   (void)w;
   (void)pid;
   DsimLuaProc *p = impl;
@@ -336,7 +339,8 @@ static void lproc_wake(DsimWorld *w, DsimPid pid, void *impl, DsimWakeKind kind,
   }
 }
 
-static void lproc_crash(DsimWorld *w, DsimPid pid, void *impl) {
+static void lproc_crash(DsimWorld *w, DsimPid pid, const DsimProcOps *ops, void *impl) {
+  (void)ops;
   (void)w;
   (void)pid;
   DsimLuaProc *p = impl;
@@ -347,13 +351,18 @@ static void lproc_crash(DsimWorld *w, DsimPid pid, void *impl) {
     abandon(p);
 }
 
+static void lproc_destroy(const DsimProcOps *ops, void *impl) {
+  (void)ops;
+  g_free(impl);
+}
+
 static const DsimProcOps lproc_ops = {
     .kind = "lua",
     .direct_delivery = false,
     .start = lproc_start,
     .wake = lproc_wake,
     .crash = lproc_crash,
-    .destroy = g_free,
+    .destroy = lproc_destroy,
 };
 
 DsimPid dsim_lua_spawn(lua_State *L, int fn_idx, int nargs) {

@@ -226,11 +226,15 @@ void dsim_world_free(DsimWorld *w) {
     w->slots[slot].object = NULL;
   }
   for (DsimPid pid = 1; pid <= w->proc_count; pid++) {
-    DsimProc *p = dsim_proc_get(w, pid);
-    if (p->ops && p->ops->destroy && p->state != DSIM_PROC_ADOPTED) p->ops->destroy(p->impl);
+    DsimProcHot *h = dsim_proc_hot(w, pid);
+    if (h->ops && h->ops->destroy) h->ops->destroy(h->ops, h->impl);
   }
-  for (size_t i = 0; i < w->proc_chunks_len; i++) g_free(w->proc_chunks[i]);
+  for (size_t i = 0; i < w->proc_chunks_len; i++) {
+    g_aligned_free(w->proc_chunks[i]);
+    g_free(w->hot_chunks[i]);
+  }
   g_free(w->proc_chunks);
+  g_free(w->hot_chunks);
   if (w->trace) dsim_trace_free(w->trace);
   g_free(w->heap);
   g_free(w->timers);
@@ -309,6 +313,10 @@ DsimEndReason dsim_world_run(DsimWorld *w) {
     }
     if (w->config.max_events && w->events >= w->config.max_events) return DSIM_END_MAX_EVENTS;
     DsimEvent e = heap_pop(w);
+    /* The next event's object (a message record, usually) is needed soon:
+     * start loading it while this event runs. Prefetching a timer id, which
+     * is not an address, is harmless. */
+    if (w->heap_len) __builtin_prefetch(w->heap[0].obj);
     w->now = e.t;
     if (e.fn(w, e.obj)) w->events++;
     if (G_UNLIKELY(w->stop_requested)) return w->error ? DSIM_END_ERROR : DSIM_END_STOPPED;
@@ -350,11 +358,14 @@ static DsimPid proc_new(DsimWorld *w, DsimProcState state) {
   size_t chunk = i >> DSIM_PROC_CHUNK_BITS;
   if (chunk == w->proc_chunks_len) {
     w->proc_chunks = g_renew(DsimProc *, w->proc_chunks, w->proc_chunks_len + 1);
-    w->proc_chunks[w->proc_chunks_len++] = g_new0(DsimProc, DSIM_PROC_CHUNK);
+    w->hot_chunks = g_renew(DsimProcHot *, w->hot_chunks, w->proc_chunks_len + 1);
+    w->proc_chunks[w->proc_chunks_len] = g_aligned_alloc0(DSIM_PROC_CHUNK, sizeof(DsimProc), 64);
+    w->hot_chunks[w->proc_chunks_len] = g_new0(DsimProcHot, DSIM_PROC_CHUNK);
+    w->proc_chunks_len++;
   }
   DsimPid pid = ++w->proc_count;
   DsimProc *p = dsim_proc_get(w, pid);
-  p->state = state;
+  dsim_proc_hot(w, pid)->state = (uint8_t)state;
   dsim_rng_stream(&p->rng, w->config.seed, DSIM_STREAM_PROCESS, pid);
   dsim_rng_stream(&p->net_rng, w->config.seed, DSIM_STREAM_NETWORK, pid);
   return pid;
@@ -370,11 +381,12 @@ static bool proc_start_event(DsimWorld *w, void *obj) {
   uint64_t tok = (uint64_t)(uintptr_t)obj;
   /* The process may have adopted a reserved pid since this was scheduled. */
   DsimPid pid = dsim_proc_resolve(w, (DsimPid)tok);
-  DsimProc *p = dsim_proc_get(w, pid);
-  if (p->state != DSIM_PROC_RUNNING || p->incarnation != (uint32_t)(tok >> 32)) return false;
+  DsimProcHot *h = dsim_proc_hot(w, pid);
+  if (h->state != DSIM_PROC_RUNNING || dsim_proc_get(w, pid)->incarnation != (uint32_t)(tok >> 32))
+    return false;
   DsimPid saved = w->self;
   w->self = pid;
-  p->ops->start(w, pid, p->impl);
+  h->ops->start(w, pid, h->ops, h->impl);
   w->self = saved;
   return true;
 }
@@ -382,10 +394,10 @@ static bool proc_start_event(DsimWorld *w, void *obj) {
 DsimPid dsim_proc_spawn(DsimWorld *w, const DsimProcOps *ops, void *impl, const char *label) {
   g_assert(ops && ops->start && ops->wake);
   DsimPid pid = proc_new(w, DSIM_PROC_RUNNING);
-  DsimProc *p = dsim_proc_get(w, pid);
-  p->ops = ops;
-  p->impl = impl;
-  p->label = intern_label(w, label);
+  DsimProcHot *h = dsim_proc_hot(w, pid);
+  h->ops = ops;
+  h->impl = impl;
+  dsim_proc_get(w, pid)->label = intern_label(w, label);
   DsimTrace *tr = w->trace;
   if (tr) {
     dsim_trace_begin(tr, w->now, "spawn");
@@ -405,41 +417,38 @@ DsimPid dsim_proc_reserve(DsimWorld *w) {
 
 DsimPid dsim_proc_resolve(const DsimWorld *w, DsimPid pid) {
   if (pid == DSIM_PID_NONE || pid > w->proc_count) return DSIM_PID_NONE;
-  const DsimProc *p = dsim_proc_get(w, pid);
   /* Adoption targets are reserved pids, which never adopt anything
    * themselves, so one hop is always enough. */
-  return p->state == DSIM_PROC_ADOPTED ? p->alias : pid;
+  return dsim_proc_hot(w, pid)->state == DSIM_PROC_ADOPTED ? dsim_proc_get(w, pid)->alias : pid;
 }
 
 gboolean dsim_proc_adopt(DsimWorld *w, DsimPid self, DsimPid target, GError **error) {
-  DsimProc *me = dsim_proc_get(w, self);
   if (self == target) return TRUE;
   if (target == DSIM_PID_NONE || target > w->proc_count) {
     g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_NO_PROCESS, "pid %u does not exist", target);
     return FALSE;
   }
-  DsimProc *t = dsim_proc_get(w, target);
-  if (t->state != DSIM_PROC_RESERVED) {
+  DsimProcHot *mh = dsim_proc_hot(w, self), *th = dsim_proc_hot(w, target);
+  DsimProc *me = dsim_proc_get(w, self), *t = dsim_proc_get(w, target);
+  if (th->state != DSIM_PROC_RESERVED) {
     g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_STATE,
                 "pid %u is not a reserved pid (it is %s); bind takes a pid returned by a join "
                 "made outside any process",
-                target, dsim_proc_state_name(t->state));
+                target, dsim_proc_state_name(th->state));
     return FALSE;
   }
-  g_assert(me->state == DSIM_PROC_RUNNING);
-  t->state = me->state;
-  t->ops = me->ops;
-  t->impl = me->impl;
+  g_assert(mh->state == DSIM_PROC_RUNNING);
+  *th = *mh;
   t->label = me->label;
   t->incarnation = me->incarnation;
   /* Move the timer list: the owner field of each slot changes too. */
   t->timer_head = me->timer_head;
   for (uint32_t s = t->timer_head; s; s = w->timers[s - 1].next) w->timers[s - 1].owner = target;
   me->timer_head = 0;
-  me->state = DSIM_PROC_ADOPTED;
+  mh->state = DSIM_PROC_ADOPTED;
+  mh->ops = NULL;
+  mh->impl = NULL;
   me->alias = target;
-  me->ops = NULL;
-  me->impl = NULL;
   if (w->self == self) w->self = target;
   DsimTrace *tr = w->trace;
   if (tr) {
@@ -456,7 +465,7 @@ bool dsim_proc_exists(const DsimWorld *w, DsimPid pid) {
 }
 
 DsimProcState dsim_proc_state(const DsimWorld *w, DsimPid pid) {
-  return dsim_proc_get(w, pid)->state;
+  return (DsimProcState)dsim_proc_hot(w, pid)->state;
 }
 
 const char *dsim_proc_state_name(DsimProcState s) {
@@ -472,10 +481,10 @@ const char *dsim_proc_state_name(DsimProcState s) {
 }
 
 const DsimProcOps *dsim_proc_ops(const DsimWorld *w, DsimPid pid) {
-  return dsim_proc_get(w, pid)->ops;
+  return dsim_proc_hot(w, pid)->ops;
 }
 void *dsim_proc_impl(const DsimWorld *w, DsimPid pid) {
-  return dsim_proc_get(w, pid)->impl;
+  return dsim_proc_hot(w, pid)->impl;
 }
 uint32_t dsim_proc_incarnation(const DsimWorld *w, DsimPid pid) {
   return dsim_proc_get(w, pid)->incarnation;
@@ -491,22 +500,22 @@ DsimPid dsim_world_proc_count(const DsimWorld *w) {
 }
 
 void dsim_proc_block(DsimWorld *w, DsimPid pid, DsimDescribeFn describe, void *arg) {
+  DsimProcHot *h = dsim_proc_hot(w, pid);
   DsimProc *p = dsim_proc_get(w, pid);
-  g_assert(p->state == DSIM_PROC_RUNNING);
-  p->state = DSIM_PROC_BLOCKED;
+  g_assert(h->state == DSIM_PROC_RUNNING);
+  h->state = DSIM_PROC_BLOCKED;
   p->describe = describe;
   p->describe_arg = arg;
   p->blocked_since = w->now;
 }
 
 void dsim_proc_wake(DsimWorld *w, DsimPid pid, DsimWakeKind kind, void *data) {
-  DsimProc *p = dsim_proc_get(w, pid);
-  g_assert(p->state == DSIM_PROC_BLOCKED || p->state == DSIM_PROC_RUNNING);
-  p->state = DSIM_PROC_RUNNING;
-  p->describe = NULL;
+  DsimProcHot *h = dsim_proc_hot(w, pid);
+  g_assert(h->state == DSIM_PROC_BLOCKED || h->state == DSIM_PROC_RUNNING);
+  h->state = DSIM_PROC_RUNNING;
   DsimPid saved = w->self;
   w->self = pid;
-  p->ops->wake(w, pid, p->impl, kind, data);
+  h->ops->wake(w, pid, h->ops, h->impl, kind, data);
   w->self = saved;
 }
 
@@ -518,10 +527,10 @@ static void notify_stopped(DsimWorld *w, DsimPid pid, bool crashed) {
 }
 
 void dsim_proc_exit(DsimWorld *w, DsimPid pid) {
-  DsimProc *p = dsim_proc_get(w, pid);
-  g_assert(p->state == DSIM_PROC_RUNNING);
-  p->state = DSIM_PROC_EXITED;
-  cancel_owned_timers(w, p);
+  DsimProcHot *h = dsim_proc_hot(w, pid);
+  g_assert(h->state == DSIM_PROC_RUNNING);
+  h->state = DSIM_PROC_EXITED;
+  cancel_owned_timers(w, dsim_proc_get(w, pid));
   DsimTrace *tr = w->trace;
   if (tr) {
     dsim_trace_begin(tr, w->now, "exit");
@@ -537,13 +546,14 @@ gboolean dsim_proc_crash(DsimWorld *w, DsimPid pid, const char *cause, GError **
     g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_NO_PROCESS, "crash: pid %u does not exist", pid);
     return FALSE;
   }
-  DsimProc *p = dsim_proc_get(w, real);
-  if (p->state != DSIM_PROC_RUNNING && p->state != DSIM_PROC_BLOCKED) {
+  DsimProcHot *h = dsim_proc_hot(w, real);
+  if (h->state != DSIM_PROC_RUNNING && h->state != DSIM_PROC_BLOCKED) {
     g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_STATE,
-                "crash: pid %u cannot crash because it is %s", real, dsim_proc_state_name(p->state));
+                "crash: pid %u cannot crash because it is %s", real, dsim_proc_state_name(h->state));
     return FALSE;
   }
-  p->state = DSIM_PROC_CRASHED;
+  h->state = DSIM_PROC_CRASHED;
+  DsimProc *p = dsim_proc_get(w, real);
   p->describe = NULL;
   cancel_owned_timers(w, p);
   DsimTrace *tr = w->trace;
@@ -554,7 +564,7 @@ gboolean dsim_proc_crash(DsimWorld *w, DsimPid pid, const char *cause, GError **
     dsim_trace_end(tr);
   }
   notify_stopped(w, real, true);
-  if (p->ops->crash) p->ops->crash(w, real, p->impl);
+  if (h->ops->crash) h->ops->crash(w, real, h->ops, h->impl);
   return TRUE;
 }
 
@@ -565,15 +575,16 @@ gboolean dsim_proc_restart(DsimWorld *w, DsimPid pid, GError **error) {
                 pid);
     return FALSE;
   }
-  DsimProc *p = dsim_proc_get(w, real);
-  if (p->state != DSIM_PROC_CRASHED && p->state != DSIM_PROC_EXITED) {
+  DsimProcHot *h = dsim_proc_hot(w, real);
+  if (h->state != DSIM_PROC_CRASHED && h->state != DSIM_PROC_EXITED) {
     g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_STATE,
                 "restart: pid %u is %s; only a crashed or exited process can be restarted", real,
-                dsim_proc_state_name(p->state));
+                dsim_proc_state_name(h->state));
     return FALSE;
   }
+  DsimProc *p = dsim_proc_get(w, real);
   p->incarnation++;
-  p->state = DSIM_PROC_RUNNING;
+  h->state = DSIM_PROC_RUNNING;
   DsimTrace *tr = w->trace;
   if (tr) {
     dsim_trace_begin(tr, w->now, "restart");
@@ -587,7 +598,7 @@ gboolean dsim_proc_restart(DsimWorld *w, DsimPid pid, GError **error) {
 
 void dsim_world_blocked_pids(const DsimWorld *w, GArray *out) {
   for (DsimPid pid = 1; pid <= w->proc_count; pid++)
-    if (dsim_proc_get(w, pid)->state == DSIM_PROC_BLOCKED) g_array_append_val(out, pid);
+    if (dsim_proc_hot(w, pid)->state == DSIM_PROC_BLOCKED) g_array_append_val(out, pid);
 }
 
 unsigned dsim_world_describe_blocked(DsimWorld *w, GString *out, unsigned max_lines) {
@@ -595,11 +606,12 @@ unsigned dsim_world_describe_blocked(DsimWorld *w, GString *out, unsigned max_li
   char tbuf[32];
   for (DsimPid pid = 1; pid <= w->proc_count; pid++) {
     DsimProc *p = dsim_proc_get(w, pid);
-    bool idle_handler = p->state == DSIM_PROC_RUNNING && p->ops && p->ops->direct_delivery;
-    if (p->state != DSIM_PROC_BLOCKED && !idle_handler) continue;
+    DsimProcHot *h = dsim_proc_hot(w, pid);
+    bool idle_handler = h->state == DSIM_PROC_RUNNING && h->ops && h->ops->direct_delivery;
+    if (h->state != DSIM_PROC_BLOCKED && !idle_handler) continue;
     count++;
     if (count > max_lines) continue;
-    g_string_append_printf(out, "  pid %u (%s%s%s): ", pid, p->ops->kind, p->label ? " " : "",
+    g_string_append_printf(out, "pid %u (%s%s%s): ", pid, h->ops->kind, p->label ? " " : "",
                            p->label ? p->label : "");
     if (idle_handler) {
       g_string_append(out, "waiting for messages or timers");
@@ -612,7 +624,7 @@ unsigned dsim_world_describe_blocked(DsimWorld *w, GString *out, unsigned max_li
     }
     g_string_append_c(out, '\n');
   }
-  if (count > max_lines) g_string_append_printf(out, "  ... and %u more\n", count - max_lines);
+  if (count > max_lines) g_string_append_printf(out, "... and %u more\n", count - max_lines);
   return count;
 }
 

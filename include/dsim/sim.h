@@ -214,22 +214,27 @@ typedef enum {
 
 /* What a kind of process (Lua coroutine, C handlers) must provide. `impl` is
  * the per-process object passed to dsim_proc_spawn(); the kernel never looks
- * inside it. Callbacks run with dsim_world_self() == pid. */
-typedef struct {
+ * inside it. Every callback also gets the ops record itself, so a kind may
+ * embed it in a larger struct holding data shared by its processes (C
+ * processes keep their class there). Callbacks run with dsim_world_self() ==
+ * pid. */
+typedef struct DsimProcOps DsimProcOps;
+struct DsimProcOps {
   const char *kind; /* "lua", "c": written to the trace */
   /* Messages are handed to wake(DSIM_WAKE_MESSAGE) on delivery instead of
    * being queued in a mailbox (handler-based processes). */
   bool direct_delivery;
   /* Runs the process's main function from the beginning: at spawn and at
    * every restart. */
-  void (*start)(DsimWorld *world, DsimPid pid, void *impl);
+  void (*start)(DsimWorld *world, DsimPid pid, const DsimProcOps *ops, void *impl);
   /* Resumes a blocked process, or delivers to a handler-based one. */
-  void (*wake)(DsimWorld *world, DsimPid pid, void *impl, DsimWakeKind kind, void *data);
+  void (*wake)(DsimWorld *world, DsimPid pid, const DsimProcOps *ops, void *impl, DsimWakeKind kind,
+               void *data);
   /* Drops all execution state at a crash (the process is not running). */
-  void (*crash)(DsimWorld *world, DsimPid pid, void *impl);
+  void (*crash)(DsimWorld *world, DsimPid pid, const DsimProcOps *ops, void *impl);
   /* Frees impl when the world is freed. */
-  void (*destroy)(void *impl);
-} DsimProcOps;
+  void (*destroy)(const DsimProcOps *ops, void *impl);
+};
 
 /* Creates a process running `ops` with per-process object `impl` (ownership of
  * impl passes to the world, which calls ops->destroy at the end). Its start

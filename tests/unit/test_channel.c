@@ -29,13 +29,16 @@ struct TProc {
   void *user;
 };
 
-static void t_start(DsimWorld *w, DsimPid pid, void *impl) {
+static void t_start(DsimWorld *w, DsimPid pid, const DsimProcOps *ops, void *impl) {
+  (void)ops;
   TProc *p = impl;
   p->pid = pid;
   if (p->on_start) p->on_start(w, p);
 }
 
-static void t_wake(DsimWorld *w, DsimPid pid, void *impl, DsimWakeKind kind, void *data) {
+static void t_wake(DsimWorld *w, DsimPid pid, const DsimProcOps *ops, void *impl, DsimWakeKind kind,
+                   void *data) {
+  (void)ops;
   (void)pid;
   TProc *p = impl;
   Wake *k = &p->wakes[p->nwakes++];

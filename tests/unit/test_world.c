@@ -242,12 +242,15 @@ typedef struct {
   uint64_t last_tag;
 } Probe;
 
-static void probe_start(DsimWorld *w, DsimPid pid, void *impl) {
+static void probe_start(DsimWorld *w, DsimPid pid, const DsimProcOps *ops, void *impl) {
+  (void)ops;
   Probe *p = impl;
   p->starts++;
   assert_int_equal(dsim_world_self(w), pid);
 }
-static void probe_wake(DsimWorld *w, DsimPid pid, void *impl, DsimWakeKind kind, void *data) {
+static void probe_wake(DsimWorld *w, DsimPid pid, const DsimProcOps *ops, void *impl, DsimWakeKind kind,
+                       void *data) {
+  (void)ops;
   Probe *p = impl;
   (void)w;
   (void)pid;
@@ -255,7 +258,8 @@ static void probe_wake(DsimWorld *w, DsimPid pid, void *impl, DsimWakeKind kind,
   p->last_kind = kind;
   p->last_tag = (uint64_t)(uintptr_t)data;
 }
-static void probe_crash(DsimWorld *w, DsimPid pid, void *impl) {
+static void probe_crash(DsimWorld *w, DsimPid pid, const DsimProcOps *ops, void *impl) {
+  (void)ops;
   (void)w;
   (void)pid;
   ((Probe *)impl)->crashes++;

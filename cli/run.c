@@ -19,7 +19,9 @@ typedef struct {
   guint64 max_memory_mib;
   char *trace_path;
   char **lib_dirs;
+  char **params;
   gboolean quiet;
+  gboolean no_digest;
 } RunOptions;
 
 static RunOptions opts;
@@ -69,6 +71,10 @@ static const GOptionEntry entries[] = {
      "MiB of memory the Lua state may use (default 4096)", "MIB"},
     {"lib", 'L', 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.lib_dirs,
      "Also look for require()d modules in DIR (repeatable)", "DIR"},
+    {"define", 'D', 0, G_OPTION_ARG_STRING_ARRAY, &opts.params,
+     "Scenario parameter NAME=VALUE, read with sim.param(NAME) (repeatable)", "NAME=VALUE"},
+    {"no-digest", 0, 0, G_OPTION_ARG_NONE, &opts.no_digest,
+     "Do not compute the digest (faster; only with no --trace)", NULL},
     {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet,
      "Print only failures and errors (no print() echo, no summary)", NULL},
     G_OPTION_ENTRY_NULL};
@@ -103,11 +109,52 @@ static void print_summary(DsimWorld *w, const char *file, DsimEndReason reason, 
     g_strfreev(lines);
   }
   g_string_free(b, TRUE);
-  printf("  digest    sha256:%s\n", digest);
+  if (digest)
+    printf("  digest    sha256:%s\n", digest);
+  else
+    printf("  digest    (not computed: --no-digest)\n");
+}
+
+/* Checks -D NAME=VALUE arguments; returns the header's "params" object. */
+static char *check_params(GError **error) {
+  GString *json = g_string_new("{");
+  GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  gboolean ok = TRUE;
+  for (char **p = opts.params; p && *p && ok; p++) {
+    char *eq = strchr(*p, '=');
+    gboolean ident = eq && eq > *p && (g_ascii_isalpha(**p) || **p == '_');
+    for (const char *c = *p; ident && c < eq; c++) ident = g_ascii_isalnum(*c) || *c == '_';
+    if (!ident) {
+      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                  "-D expects NAME=VALUE with NAME a Lua identifier, got '%s'", *p);
+      ok = FALSE;
+      break;
+    }
+    *eq = '\0';
+    if (g_hash_table_contains(seen, *p)) {
+      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "-D %s is given twice", *p);
+      ok = FALSE;
+    } else {
+      g_hash_table_add(seen, g_strdup(*p));
+      if (json->len > 1) g_string_append_c(json, ',');
+      dsim_json_escape(json, *p, (size_t)-1, 200);
+      g_string_append_c(json, ':');
+      dsim_json_escape(json, eq + 1, (size_t)-1, 4096);
+    }
+    *eq = '=';
+  }
+  g_hash_table_unref(seen);
+  g_string_append_c(json, '}');
+  if (!ok) {
+    g_string_free(json, TRUE);
+    return NULL;
+  }
+  return g_string_free(json, FALSE);
 }
 
 static void trace_end(DsimWorld *w, DsimEndReason reason) {
   DsimTrace *tr = dsim_world_trace(w);
+  if (!tr) return;
   const DsimNetStats *st = dsim_net_stats(dsim_net_get(w));
   GArray *blocked = g_array_new(FALSE, FALSE, sizeof(DsimPid));
   dsim_world_blocked_pids(w, blocked);
@@ -150,19 +197,35 @@ int dsim_cli_run(int argc, char **argv) {
   }
   const char *file = argv[1];
 
-  DsimWorldConfig cfg = {.seed = opts.seed, .until = opts.until, .max_events = opts.max_events};
-  w = dsim_world_new(&cfg);
-  DsimTrace *tr = dsim_trace_new(opts.trace_path, &error);
-  if (!tr) {
-    fprintf(stderr, "dsim run: %s\n", error->message);
+  if (opts.no_digest && opts.trace_path) {
+    fprintf(stderr, "dsim run: --no-digest cannot be combined with --trace (see dsim run --help)\n");
     goto out;
   }
-  dsim_world_set_trace(w, tr);
+  char *params_json = check_params(&error);
+  if (!params_json) {
+    fprintf(stderr, "dsim run: %s (see dsim run --help)\n", error->message);
+    goto out;
+  }
+  DsimWorldConfig cfg = {.seed = opts.seed, .until = opts.until, .max_events = opts.max_events};
+  w = dsim_world_new(&cfg);
+  DsimTrace *tr = NULL;
+  if (!opts.no_digest) {
+    tr = dsim_trace_new(opts.trace_path, &error);
+    if (!tr) {
+      fprintf(stderr, "dsim run: %s\n", error->message);
+      g_free(params_json);
+      goto out;
+    }
+    dsim_world_set_trace(w, tr);
+    dsim_trace_header_field(tr, "params", params_json);
+  }
+  g_free(params_json);
   dsim_examples_register(w);
   DsimLuaOptions lopt = {.max_steps = opts.max_steps,
                          .max_memory = (size_t)opts.max_memory_mib << 20,
                          .lib_dirs = (const char *const *)opts.lib_dirs,
-                         .echo_print = !opts.quiet};
+                         .echo_print = !opts.quiet,
+                         .params = (const char *const *)opts.params};
   if (opts.max_memory_mib > (SIZE_MAX >> 21)) {
     fprintf(stderr, "dsim run: --max-memory is too large\n");
     goto out;
@@ -172,9 +235,11 @@ int dsim_cli_run(int argc, char **argv) {
     fprintf(stderr, "dsim: %s\n", error->message);
     goto out;
   }
-  char *net_json = dsim_net_config_json(dsim_net_get(w));
-  dsim_trace_start(tr, file, opts.seed, opts.until, opts.max_events, net_json);
-  g_free(net_json);
+  if (tr) {
+    char *net_json = dsim_net_config_json(dsim_net_get(w));
+    dsim_trace_start(tr, file, opts.seed, opts.until, opts.max_events, net_json);
+    g_free(net_json);
+  }
 
   DsimEndReason reason = dsim_world_run(w);
   if (reason != DSIM_END_ERROR) {
@@ -183,7 +248,7 @@ int dsim_cli_run(int argc, char **argv) {
   const GError *werr = dsim_world_error(w);
   if (werr) reason = DSIM_END_ERROR;
   trace_end(w, reason);
-  if (!dsim_trace_finish(tr, &error)) {
+  if (tr && !dsim_trace_finish(tr, &error)) {
     fprintf(stderr, "dsim: %s\n", error->message);
     goto out;
   }
@@ -191,7 +256,7 @@ int dsim_cli_run(int argc, char **argv) {
     fprintf(stderr, "dsim: %s\n", werr->message);
     goto out;
   }
-  if (!opts.quiet) print_summary(w, file, reason, dsim_trace_digest(tr));
+  if (!opts.quiet) print_summary(w, file, reason, tr ? dsim_trace_digest(tr) : NULL);
   if (dsim_world_checks_failed(w)) {
     fprintf(stderr, "FAIL %s\n  replay: dsim run %s --seed %" G_GUINT64_FORMAT "\n",
             dsim_world_first_failure(w), file, opts.seed);
@@ -205,5 +270,6 @@ out:
   g_option_context_free(ctx);
   g_free(opts.trace_path);
   g_strfreev(opts.lib_dirs);
+  g_strfreev(opts.params);
   return status;
 }

@@ -62,19 +62,22 @@ static int l_subgroup(lua_State *L) {
   return 1;
 }
 
-/* Reads a pid or a list of pids into a Lua userdata (so that an error
- * raised halfway cannot leak the array). */
-static DsimPid *read_pids(lua_State *L, int idx, const char *what, size_t *n) {
+/* Reads a pid or a list of pids. Small sets go into `local` (a caller's
+ * stack array of LOCAL_PIDS entries: an error raised halfway just abandons
+ * it); larger ones into a Lua userdata pushed on the stack, which the
+ * collector frees whatever happens. */
+#define LOCAL_PIDS 32
+
+static DsimPid *read_pids(lua_State *L, int idx, const char *what, DsimPid *local, size_t *n) {
   if (lua_type(L, idx) == LUA_TNUMBER) {
-    DsimPid *one = lua_newuserdatauv(L, sizeof(DsimPid), 0);
-    one[0] = dsim_lua_checkpid(L, idx, what);
+    local[0] = dsim_lua_checkpid(L, idx, what);
     *n = 1;
-    return one;
+    return local;
   }
   if (!lua_istable(L, idx))
     luaL_error(L, "%s must be a pid or a list of pids (got %s)", what, luaL_typename(L, idx));
   lua_Integer len = luaL_len(L, idx);
-  DsimPid *pids = lua_newuserdatauv(L, (size_t)(len ? len : 1) * sizeof(DsimPid), 0);
+  DsimPid *pids = len <= LOCAL_PIDS ? local : lua_newuserdatauv(L, (size_t)len * sizeof(DsimPid), 0);
   for (lua_Integer i = 1; i <= len; i++) {
     lua_rawgeti(L, idx, i);
     pids[i - 1] = dsim_lua_checkpid(L, -1, what);
@@ -89,7 +92,8 @@ static int l_send_to(lua_State *L) {
   luaL_checkany(L, 3);
   lua_settop(L, 3); /* scratch values go above the arguments */
   size_t n;
-  DsimPid *dsts = read_pids(L, 2, "sendTo: the destinations", &n);
+  DsimPid local[LOCAL_PIDS];
+  DsimPid *dsts = read_pids(L, 2, "sendTo: the destinations", local, &n);
   DsimPayload *p = dsim_lua_to_payload(L, 3); /* may raise: nothing held yet */
   GError *e = NULL;
   gboolean ok = dsim_channel_send_to(ch, dsts, n, p, &e);
@@ -136,7 +140,8 @@ static int l_recv_from(lua_State *L) {
   DsimChannel *ch = check_channel(L);
   lua_settop(L, 3); /* scratch values go above the arguments */
   size_t n;
-  DsimPid *senders = read_pids(L, 2, "recvFrom: the senders", &n);
+  DsimPid local[LOCAL_PIDS];
+  DsimPid *senders = read_pids(L, 2, "recvFrom: the senders", local, &n);
   if (n == 0) return luaL_error(L, "recvFrom: the set of senders is empty (use recvFromAny)");
   return receive(L, ch, senders, n, 3, "recvFrom");
 }

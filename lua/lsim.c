@@ -299,6 +299,28 @@ static int l_stop(lua_State *L) {
   return 0;
 }
 
+/* sim.param(name [, default]): a value given with `dsim run -D name=value`.
+ * With a number as default the value must be a number and is returned as
+ * one; with a string default (or none) it is returned as a string. */
+static int l_param(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  const char *v = g_hash_table_lookup(dsim_lua_from(L)->params, name);
+  if (!v) {
+    if (lua_isnoneornil(L, 2))
+      return luaL_error(L, "sim.param: no value for '%s' (give one with -D %s=VALUE)", name, name);
+    lua_settop(L, 2);
+    return 1;
+  }
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    lua_pushstring(L, v);
+    if (!lua_stringtonumber(L, v))
+      return luaL_error(L, "sim.param: '%s' must be a number (got -D %s=%s)", name, name, v);
+    return 1;
+  }
+  lua_pushstring(L, v);
+  return 1;
+}
+
 static int l_seed(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)dsim_world_config(world_of(L))->seed);
   return 1;
@@ -317,7 +339,7 @@ void dsim_lua_open_sim(lua_State *L) {
       {"spawn", l_spawn},     {"self", l_self},   {"now", l_now},         {"sleep", l_sleep},
       {"crash", l_crash},     {"restart", l_restart}, {"state", l_state}, {"at", l_at},
       {"after", l_after},     {"every", l_every}, {"check", l_check},     {"finally", l_finally},
-      {"stop", l_stop},       {"seed", l_seed},   {NULL, NULL},
+      {"stop", l_stop},       {"seed", l_seed},   {"param", l_param},   {NULL, NULL},
   };
   luaL_newlib(L, sim);
   lua_getglobal(L, "math");

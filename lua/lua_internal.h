@@ -30,8 +30,13 @@ struct DsimLua {
   char *scenario_dir;
   GPtrArray *lib_dirs;
   GArray *finally_refs; /* int registry refs, registration order */
+  GHashTable *params;   /* name -> value, from -D (lookup only) */
   DsimLuaProc *running; /* the process being resumed, or NULL */
   uint64_t next_object_id; /* for tostring of tables and functions */
+  /* The payload made for the last string sent (holding one reference): a
+   * process that sends the same bytes again, as protocols often do, shares
+   * it instead of allocating a copy. Payloads are immutable. */
+  DsimPayload *last_string;
 };
 
 /* A Lua process. Its spawn record (function and arguments) and its current

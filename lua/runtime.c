@@ -87,9 +87,11 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
 static void runtime_free(void *obj) {
   DsimLua *rt = obj;
   lua_close(rt->L);
+  dsim_payload_unref(rt->last_string);
   g_free(rt->scenario_dir);
   g_ptr_array_unref(rt->lib_dirs);
   g_array_unref(rt->finally_refs);
+  g_hash_table_unref(rt->params);
   g_free(rt);
 }
 
@@ -118,6 +120,13 @@ DsimLua *dsim_lua_new(DsimWorld *world, const DsimLuaOptions *opt) {
   g_ptr_array_add(rt->lib_dirs, g_strdup(DSIM_SOURCE_LUA_LIB));
   g_ptr_array_add(rt->lib_dirs, g_strdup(DSIM_INSTALL_LUA_LIB));
   rt->finally_refs = g_array_new(FALSE, FALSE, sizeof(int));
+  rt->params = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  if (opt && opt->params)
+    for (const char *const *p = opt->params; *p; p++) {
+      const char *eq = strchr(*p, '=');
+      g_assert(eq); /* the caller validated NAME=VALUE */
+      g_hash_table_insert(rt->params, g_strndup(*p, (gsize)(eq - *p)), g_strdup(eq + 1));
+    }
   rt->L = lua_newstate(l_alloc, rt);
   g_assert(rt->L); /* only fails without memory */
   *(DsimLuaProc **)lua_getextraspace(rt->L) = NULL;
@@ -134,6 +143,7 @@ DsimLua *dsim_lua_new(DsimWorld *world, const DsimLuaOptions *opt) {
   dsim_lua_open_net(L);
   /* Threads created later inherit the hook from the main state. */
   lua_sethook(L, count_hook, LUA_MASKCOUNT, DSIM_LUA_HOOK_STEP);
+  lua_gc(L, LUA_GCGEN, 0, 0);
   dsim_world_attach(world, DSIM_SLOT_LUA, rt, runtime_free);
   return rt;
 }

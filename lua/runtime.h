@@ -43,6 +43,9 @@ typedef struct {
   const char *const *lib_dirs;
   /* print() writes to stdout too (it always writes a log event). */
   bool echo_print;
+  /* Scenario parameters for sim.param: "NAME=VALUE" strings, NULL-terminated
+   * (may be NULL). Copied. */
+  const char *const *params;
 } DsimLuaOptions;
 
 /* Creates the runtime on `world` (which must not have one yet). Cannot fail

@@ -120,7 +120,14 @@ DsimPayload *dsim_lua_to_payload(lua_State *L, int idx) {
   if (lua_type(L, idx) == LUA_TSTRING) {
     size_t len;
     const char *s = lua_tolstring(L, idx, &len);
-    return dsim_payload_new(s, len, NULL);
+    DsimLua *rt = dsim_lua_from(L);
+    DsimPayload *last = rt->last_string;
+    if (last && dsim_payload_len(last) == len && memcmp(dsim_payload_data(last), s, len) == 0)
+      return dsim_payload_ref(last);
+    DsimPayload *p = dsim_payload_new(s, len, NULL);
+    dsim_payload_unref(last);
+    rt->last_string = dsim_payload_ref(p);
+    return p;
   }
   EncBox *box = lua_newuserdatauv(L, sizeof *box, 0);
   box->bytes = NULL;

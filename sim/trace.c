@@ -27,6 +27,7 @@ struct DsimTrace {
   size_t len, cap;
   struct sha256_ctx sha;
   bool started, finished;
+  GString *extra_header; /* ,"key":value members added to the header */
   int write_errno; /* first failed write, 0 if none */
   char digest[2 * SHA256_DIGEST_SIZE + 1];
 };
@@ -78,9 +79,16 @@ DsimTrace *dsim_trace_new(const char *path, GError **error) {
   return tr;
 }
 
+void dsim_trace_header_field(DsimTrace *tr, const char *key, const char *json) {
+  g_assert(!tr->started);
+  if (!tr->extra_header) tr->extra_header = g_string_new(NULL);
+  g_string_append_printf(tr->extra_header, ",\"%s\":%s", key, json);
+}
+
 void dsim_trace_free(DsimTrace *tr) {
   if (!tr) return;
   dsim_trace_finish(tr, NULL);
+  if (tr->extra_header) g_string_free(tr->extra_header, TRUE);
   g_free(tr->buf);
   g_free(tr->path);
   g_free(tr);
@@ -303,7 +311,9 @@ void dsim_trace_start(DsimTrace *tr, const char *scenario, uint64_t seed, DsimTi
   else
     g_string_append_printf(h, ",\"until\":%" G_GINT64_FORMAT, until);
   g_string_append_printf(h, ",\"max_events\":%" G_GUINT64_FORMAT, max_events);
-  g_string_append_printf(h, ",\"net\":%s}\n", net_json ? net_json : "{}");
+  g_string_append_printf(h, ",\"net\":%s", net_json ? net_json : "{}");
+  if (tr->extra_header) g_string_append(h, tr->extra_header->str);
+  g_string_append(h, "}\n");
   write_all(tr, h->str, h->len);
   g_string_free(h, TRUE);
   tr->started = true;

@@ -411,6 +411,10 @@ DsimTrace *dsim_world_trace(const DsimWorld *world);
 void dsim_trace_start(DsimTrace *trace, const char *scenario, uint64_t seed, DsimTime until,
                       uint64_t max_events, const char *net_json);
 
+/* Adds a member to the header (before dsim_trace_start): key and a JSON
+ * value, e.g. "params" and {"P":"10"}. Copied. */
+void dsim_trace_header_field(DsimTrace *trace, const char *key, const char *json);
+
 /* Flushes and closes the file and finishes the digest. Fails if a write
  * failed at any point (disk full); the error names the path. Idempotent. */
 gboolean dsim_trace_finish(DsimTrace *trace, GError **error);

@@ -1,10 +1,13 @@
 /* trace.c — the JSON Lines trace writer and its digest.
  *
- * Lines are built directly in one output buffer (no intermediate strings) and
- * flushed in blocks of about 64 KiB, so memory does not grow with the length
- * of a run. Each flushed block of event lines also goes through SHA-256
- * (nettle, which uses the CPU's SHA instructions where present), so the digest
- * is the SHA-256 of the file minus its first (header) line.
+ * Lines are built directly in an output buffer (no intermediate strings).
+ * Full buffers go to a writer thread that feeds them, in order, to SHA-256
+ * (nettle, which uses the CPU's SHA instructions where present) and to the
+ * file, while the simulation goes on filling the next buffer. The digest is
+ * therefore the SHA-256 of the file minus its first (header) line, exactly as
+ * if it were computed inline; the thread only moves the work to another core.
+ * Buffers come from a fixed pool, so memory stays bounded whatever the length
+ * of the run (the simulation waits for the writer if it gets ahead).
  *
  * Until dsim_trace_start() writes the header, lines accumulate in memory:
  * scenario set-up (spawns, joins) happens before the header can say what the
@@ -18,27 +21,31 @@
 #include <string.h>
 #include <unistd.h>
 
-#define FLUSH_AT (64 * 1024)
+#define BUF_SIZE (256 * 1024) /* hand a buffer to the writer when it is this full */
+#define POOL 4                /* buffers in flight between the two threads */
+
+typedef struct {
+  char *data;
+  size_t len, cap;
+} Chunk;
 
 struct DsimTrace {
   char *path; /* NULL: digest only */
   int fd;
-  char *buf;
+  char *buf; /* the chunk being filled */
   size_t len, cap;
-  struct sha256_ctx sha;
   bool started, finished;
   GString *extra_header; /* ,"key":value members added to the header */
-  int write_errno; /* first failed write, 0 if none */
   char digest[2 * SHA256_DIGEST_SIZE + 1];
+  /* Writer thread (from the first full buffer after the header). */
+  GThread *writer;
+  GAsyncQueue *full;  /* Chunk* to hash and write, in order; NULL ends */
+  GAsyncQueue *empty; /* Chunk* free for reuse */
+  int allocated;      /* chunks made so far, at most POOL */
+  /* Written by the writer thread only, read after it is joined. */
+  struct sha256_ctx sha;
+  int write_errno; /* first failed write, 0 if none */
 };
-
-static void trace_reserve(DsimTrace *tr, size_t extra) {
-  if (G_LIKELY(tr->len + extra <= tr->cap)) return;
-  size_t cap = tr->cap ? tr->cap : FLUSH_AT * 2;
-  while (cap < tr->len + extra) cap *= 2;
-  tr->buf = g_realloc(tr->buf, cap);
-  tr->cap = cap;
-}
 
 static void write_all(DsimTrace *tr, const char *p, size_t n) {
   if (tr->fd < 0 || tr->write_errno) return;
@@ -54,11 +61,75 @@ static void write_all(DsimTrace *tr, const char *p, size_t n) {
   }
 }
 
-static void trace_flush(DsimTrace *tr) {
+static void consume(DsimTrace *tr, const char *data, size_t len) {
+  sha256_update(&tr->sha, len, (const uint8_t *)data);
+  write_all(tr, data, len);
+}
+
+static gpointer writer_main(gpointer data) {
+  DsimTrace *tr = data;
+  for (;;) {
+    Chunk *c = g_async_queue_pop(tr->full);
+    if (c->data == NULL) { /* the end marker */
+      g_free(c);
+      return NULL;
+    }
+    consume(tr, c->data, c->len);
+    c->len = 0;
+    g_async_queue_push(tr->empty, c);
+  }
+}
+
+static void trace_reserve(DsimTrace *tr, size_t extra) {
+  if (G_LIKELY(tr->len + extra <= tr->cap)) return;
+  size_t cap = tr->cap ? tr->cap : BUF_SIZE + 4096;
+  while (cap < tr->len + extra) cap *= 2;
+  tr->buf = g_realloc(tr->buf, cap);
+  tr->cap = cap;
+}
+
+/* Hands the filled buffer to the writer and takes an empty one. */
+static void trace_handoff(DsimTrace *tr) {
   if (!tr->len) return;
-  sha256_update(&tr->sha, tr->len, (const uint8_t *)tr->buf);
-  write_all(tr, tr->buf, tr->len);
+  if (!tr->writer) {
+    tr->full = g_async_queue_new();
+    tr->empty = g_async_queue_new();
+    tr->writer = g_thread_new("dsim-trace", writer_main, tr);
+  }
+  Chunk *c = g_new(Chunk, 1);
+  c->data = tr->buf;
+  c->len = tr->len;
+  c->cap = tr->cap;
+  tr->allocated++;
+  g_async_queue_push(tr->full, c);
+  Chunk *next = tr->allocated < POOL ? NULL : g_async_queue_pop(tr->empty);
+  if (next) {
+    tr->allocated--;
+    tr->buf = next->data;
+    tr->cap = next->cap;
+    g_free(next);
+  } else {
+    tr->buf = NULL;
+    tr->cap = 0;
+  }
   tr->len = 0;
+}
+
+/* Waits for the writer to finish everything handed to it so far. */
+static void trace_drain(DsimTrace *tr) {
+  trace_handoff(tr);
+  if (!tr->writer) return;
+  Chunk *end = g_new0(Chunk, 1);
+  g_async_queue_push(tr->full, end);
+  g_thread_join(tr->writer);
+  tr->writer = NULL;
+  Chunk *c;
+  while ((c = g_async_queue_try_pop(tr->empty))) {
+    g_free(c->data);
+    g_free(c);
+  }
+  g_async_queue_unref(tr->full);
+  g_async_queue_unref(tr->empty);
 }
 
 DsimTrace *dsim_trace_new(const char *path, GError **error) {
@@ -102,17 +173,31 @@ static inline void put_raw(DsimTrace *tr, const char *s, size_t n) {
   tr->len += n;
 }
 
+static const char DIGITS[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 static inline void put_u64(DsimTrace *tr, uint64_t v) {
   char tmp[20];
-  int n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  trace_reserve(tr, 20);
-  char *o = tr->buf + tr->len;
-  for (int i = 0; i < n; i++) o[i] = tmp[n - 1 - i];
-  tr->len += (size_t)n;
+  char *p = tmp + sizeof tmp;
+  while (v >= 100) {
+    unsigned d = (unsigned)(v % 100) * 2;
+    v /= 100;
+    *--p = DIGITS[d + 1];
+    *--p = DIGITS[d];
+  }
+  if (v >= 10) {
+    unsigned d = (unsigned)v * 2;
+    *--p = DIGITS[d + 1];
+    *--p = DIGITS[d];
+  } else {
+    *--p = (char)('0' + v);
+  }
+  size_t n = (size_t)(tmp + sizeof tmp - p);
+  trace_reserve(tr, n);
+  memcpy(tr->buf + tr->len, p, n);
+  tr->len += n;
 }
 
 static inline void put_key(DsimTrace *tr, const char *key) {
@@ -293,7 +378,7 @@ void dsim_trace_raw(DsimTrace *tr, const char *key, const char *json) {
 
 void dsim_trace_end(DsimTrace *tr) {
   put_raw(tr, "}\n", 2);
-  if (tr->started && tr->len >= FLUSH_AT) trace_flush(tr);
+  if (tr->started && tr->len >= BUF_SIZE) trace_handoff(tr);
 }
 
 /* ---------------------------------------------------------------- header, end */
@@ -314,16 +399,16 @@ void dsim_trace_start(DsimTrace *tr, const char *scenario, uint64_t seed, DsimTi
   g_string_append_printf(h, ",\"net\":%s", net_json ? net_json : "{}");
   if (tr->extra_header) g_string_append(h, tr->extra_header->str);
   g_string_append(h, "}\n");
-  write_all(tr, h->str, h->len);
+  write_all(tr, h->str, h->len); /* the header is not part of the digest */
   g_string_free(h, TRUE);
   tr->started = true;
-  if (tr->len >= FLUSH_AT) trace_flush(tr);
+  if (tr->len >= BUF_SIZE) trace_handoff(tr);
 }
 
 gboolean dsim_trace_finish(DsimTrace *tr, GError **error) {
   if (!tr->finished) {
     if (!tr->started) dsim_trace_start(tr, NULL, 0, DSIM_TIME_NEVER, 0, NULL);
-    trace_flush(tr);
+    trace_drain(tr);
     uint8_t d[SHA256_DIGEST_SIZE];
     sha256_digest(&tr->sha, sizeof d, d);
     for (size_t i = 0; i < sizeof d; i++) g_snprintf(tr->digest + 2 * i, 3, "%02x", d[i]);

@@ -218,16 +218,18 @@ DsimWorld *dsim_world_new(const DsimWorldConfig *config) {
 
 void dsim_world_free(DsimWorld *w) {
   if (!w) return;
-  /* Modules first (the Lua runtime may still refer to processes), in reverse
-   * order of attachment. */
+  /* Processes first: their ops may live in a module (C processes' class
+   * records belong to the net). Then modules, in reverse order of
+   * attachment. */
+  for (DsimPid pid = 1; pid <= w->proc_count; pid++) {
+    DsimProcHot *h = dsim_proc_hot(w, pid);
+    if (h->ops && h->ops->destroy) h->ops->destroy(h->ops, h->impl);
+    h->ops = NULL;
+  }
   for (int i = w->slots_attached; i-- > 0;) {
     int slot = w->slot_order[i];
     if (w->slots[slot].destroy) w->slots[slot].destroy(w->slots[slot].object);
     w->slots[slot].object = NULL;
-  }
-  for (DsimPid pid = 1; pid <= w->proc_count; pid++) {
-    DsimProcHot *h = dsim_proc_hot(w, pid);
-    if (h->ops && h->ops->destroy) h->ops->destroy(h->ops, h->impl);
   }
   for (size_t i = 0; i < w->proc_chunks_len; i++) {
     g_aligned_free(w->proc_chunks[i]);

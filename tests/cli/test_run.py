@@ -164,6 +164,46 @@ class ExitCodesAndErrors(DsimTestCase):
         self.assertEqual(r.err, "")
 
 
+class Parameters(DsimTestCase):
+    def test_params_reach_the_scenario_and_the_header(self):
+        t = self.tmpfile("t.jsonl")
+        r = run("run", path("tests/scenarios/params.lua"), "-D", "N=42", "--define", "NAME=bob", "--trace", t)
+        self.assertExit(r, 0)
+        self.assertIn("N=42 NAME=bob", r.out)
+        header, _ = read_trace(t)
+        self.assertEqual(header["params"], {"N": "42", "NAME": "bob"})
+        r = run("run", path("tests/scenarios/params.lua"))
+        self.assertIn("N=3 NAME=anon", r.out)
+
+    def test_bad_params(self):
+        scen = path("tests/scenarios/params.lua")
+        r = run("run", scen, "-D", "N=many")
+        self.assertExit(r, 2)
+        self.assertIn("params.lua:2: sim.param: 'N' must be a number (got -D N=many)", r.err)
+        for bad, msg in ((["-D", "9x=1"], "-D expects NAME=VALUE"), (["-D", "novalue"], "-D expects NAME=VALUE"),
+                         (["-D", "A=1", "-D", "A=2"], "-D A is given twice")):
+            with self.subTest(bad=bad):
+                r = run("run", scen, *bad)
+                self.assertExit(r, 2)
+                self.assertIn(msg, r.err)
+
+    def test_missing_param_without_default(self):
+        f = self.tmpfile("p.lua")
+        with open(f, "w") as out:
+            out.write('local x = sim.param("X")\n')
+        r = run("run", f)
+        self.assertExit(r, 2)
+        self.assertIn("sim.param: no value for 'X' (give one with -D X=VALUE)", r.err)
+
+    def test_no_digest(self):
+        r = run("run", path("scenarios/textbook/clientserver.lua"), "--no-digest")
+        self.assertExit(r, 0)
+        self.assertIn("digest    (not computed: --no-digest)", r.out)
+        r = run("run", path("scenarios/textbook/clientserver.lua"), "--no-digest", "--trace", self.tmpfile("t"))
+        self.assertExit(r, 2)
+        self.assertIn("--no-digest cannot be combined with --trace", r.err)
+
+
 class RunBounds(DsimTestCase):
     def test_until_stops_a_scenario_that_never_ends(self):
         r = run("run", path("tests/scenarios/forever.lua"), "--until", "1s")

@@ -105,7 +105,7 @@ static void print_summary(DsimWorld *w, const char *file, DsimEndReason reason, 
     printf("  waiting   %u process%s at the end:\n", nb, nb == 1 ? "" : "es");
     char **lines = g_strsplit(b->str, "\n", -1);
     for (char **l = lines; *l; l++)
-      if (**l) printf("          %s\n", *l);
+      if (**l) printf("            %s\n", *l);
     g_strfreev(lines);
   }
   g_string_free(b, TRUE);

@@ -227,6 +227,27 @@ class RunBounds(DsimTestCase):
         self.assertIn("stopped by --max-events", r.out)
 
 
+class TraceMemory(DsimTestCase):
+    def peak_rss_kb(self, *args):
+        import subprocess
+        from dsimtest import DSIM, ROOT
+        proc = subprocess.Popen([DSIM, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, proc.stderr.read())
+        proc.stderr.close()
+        return usage.ru_maxrss
+
+    def test_trace_memory_does_not_grow_with_run_length(self):
+        t = self.tmpfile("t.jsonl")
+        short = self.peak_rss_kb("run", path("tests/scenarios/chatter.lua"), "--until", "20s", "--trace", t, "-q")
+        size_short = os.path.getsize(t)
+        long = self.peak_rss_kb("run", path("tests/scenarios/chatter.lua"), "--until", "200s", "--trace", t, "-q")
+        size_long = os.path.getsize(t)
+        self.assertGreater(size_long, 9 * size_short)  # 10x the trace ...
+        self.assertGreater(size_short, 2_000_000)
+        self.assertLess(long, short + 4096)            # ... within 4 MiB of the same memory
+
+
 class EmbeddingExample(DsimTestCase):
     def test_embed_example_runs_without_lua(self):
         import subprocess

@@ -7,8 +7,9 @@ usage (from the repository root, after building into build/):
   bench/run.py [--reps N] [--only SUBSTRING ...] [--anchors DIR] [--no-simgrid]
                [--raw FILE]
 
-- Workloads are those of ../shared/bench/WORKLOADS.md: W1b (P=1000, M=1000),
-  W2 (N=1e5, K=1e7), W3 (C=1e4, R=100), plus idle-process memory at 1e5.
+- Workloads are those of ../shared/bench/WORKLOADS.md at their full sizes:
+  W1a/b/c ping-pong, W2 gossip (N=1e5, K=1e7), W3 client-server (C=1e4,
+  R=100), plus idle-process memory at 1e5 processes.
 - Every configuration runs --reps times (default 3); repetitions are
   interleaved across configurations so that slow phases of a shared machine
   spread over all of them. Each cell is the median.
@@ -41,8 +42,12 @@ SG_CM02 = ("--cfg=network/model:CM02 --cfg=network/loopback-lat:0.001 --cfg=netw
 
 WORKLOADS = {
     # id: (label, c args, lua file and params, simgrid args, deliveries)
+    "w1a": ("W1a ping-pong P=1 M=1e6", "w1 1 1000000", ("w1.lua", "-D P=1 -D M=1000000"),
+            f"w1 1 1000000 blocking {SG_CONST}", 2_000_000),
     "w1b": ("W1b ping-pong P=1e3 M=1e3", "w1 1000 1000", ("w1.lua", "-D P=1000 -D M=1000"),
             f"w1 1000 1000 blocking {SG_CONST}", 2_000_000),
+    "w1c": ("W1c ping-pong P=1e4 M=100", "w1 10000 100", ("w1.lua", "-D P=10000 -D M=100"),
+            f"w1 10000 100 blocking {SG_CONST}", 2_000_000),
     "w2": ("W2 gossip N=1e5 K=1e7", "w2 100000 10000000", ("w2.lua", "-D N=100000 -D K=10000000"),
            f"w2 100000 10000000 blocking {SG_CM02}", 10_000_000),
     "w3": ("W3 client-server C=1e4 R=100", "w3 10000 100", ("w3.lua", "-D C=10000 -D R=100"),

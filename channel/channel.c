@@ -126,9 +126,8 @@ static gboolean need_process(DsimChannel *ch, const char *op, DsimPid *self, GEr
   return TRUE;
 }
 
-static gboolean need_joined(DsimChannel *ch, const char *op, const char *role, DsimPid pid,
-                            GError **error) {
-  if (G_LIKELY(dsim_channel_joined_bit(ch, pid))) return TRUE;
+static G_GNUC_NO_INLINE gboolean not_joined(DsimChannel *ch, const char *op, const char *role,
+                                             DsimPid pid, GError **error) {
   if (!dsim_proc_exists(ch->net->world, pid))
     g_set_error(error, DSIM_CHANNEL_ERROR, DSIM_CHANNEL_ERROR_NOT_JOINED,
                 "%s: %s pid %u does not exist", op, role, pid);
@@ -136,6 +135,14 @@ static gboolean need_joined(DsimChannel *ch, const char *op, const char *role, D
     g_set_error(error, DSIM_CHANNEL_ERROR, DSIM_CHANNEL_ERROR_NOT_JOINED,
                 "%s: %s pid %u has not joined channel '%s'", op, role, pid, ch->name);
   return FALSE;
+}
+
+/* The membership check of every operation: a bit test, with the error path
+ * kept out of line. */
+static inline gboolean need_joined(DsimChannel *ch, const char *op, const char *role, DsimPid pid,
+                                   GError **error) {
+  if (G_LIKELY(dsim_channel_joined_bit(ch, pid))) return TRUE;
+  return not_joined(ch, op, role, pid, error);
 }
 
 gboolean dsim_channel_join(DsimChannel *ch, const char *subgroup, DsimPid *pid_out, GError **error) {
@@ -373,9 +380,7 @@ static void drop(DsimNet *net, DsimMessage *m, const char *reason, uint64_t *cou
   dsim_net_message_release(net, m);
 }
 
-static void trace_deliver(DsimWorld *w, const DsimMessage *m) {
-  DsimTrace *tr = dsim_world_trace(w);
-  if (!tr) return;
+static void trace_deliver(DsimTrace *tr, DsimWorld *w, const DsimMessage *m) {
   dsim_trace_begin(tr, dsim_world_now(w), "deliver");
   dsim_trace_u64(tr, "mid", m->mid);
   dsim_trace_u64(tr, "copy", m->copy);
@@ -388,6 +393,7 @@ bool dsim_channel_deliver(DsimWorld *w, void *obj) {
   DsimMessage *msg = obj;
   DsimChannel *ch = msg->ch;
   DsimNet *net = ch->net;
+  DsimTrace *tr = dsim_world_trace(w);
   if (G_UNLIKELY(net->partitions->len) && dsim_net_partitioned(net, msg->src, msg->dst)) {
     drop(net, msg, "partition", &net->stats.dropped_partition);
     return true;
@@ -401,7 +407,7 @@ bool dsim_channel_deliver(DsimWorld *w, void *obj) {
   const DsimProcOps *ops = dsim_proc_ops(w, dst);
   if (ops && ops->direct_delivery) {
     net->stats.delivered++;
-    trace_deliver(w, msg);
+    if (G_UNLIKELY(tr)) trace_deliver(tr, w, msg);
     dsim_proc_wake(w, dst, DSIM_WAKE_MESSAGE, msg);
     dsim_net_message_release(net, msg);
     return true;
@@ -410,8 +416,10 @@ bool dsim_channel_deliver(DsimWorld *w, void *obj) {
   if (m->waiting && sender_matches(m->wait_senders, m->wait_n, msg->src)) {
     net->stats.delivered++;
     net->stats.received++;
-    trace_deliver(w, msg);
-    trace_recv(w, msg);
+    if (G_UNLIKELY(tr)) {
+      trace_deliver(tr, w, msg);
+      trace_recv(w, msg);
+    }
     member_clear_wait(w, m);
     dsim_proc_wake(w, dst, DSIM_WAKE_MESSAGE, msg);
     dsim_net_message_release(net, msg);
@@ -422,7 +430,7 @@ bool dsim_channel_deliver(DsimWorld *w, void *obj) {
     return true;
   }
   net->stats.delivered++;
-  trace_deliver(w, msg);
+  if (G_UNLIKELY(tr)) trace_deliver(tr, w, msg);
   msg->next = NULL;
   if (m->tail)
     m->tail->next = msg;

@@ -5,5 +5,6 @@
 #define DSIM_CLI_H
 
 int dsim_cli_run(int argc, char **argv);
+int dsim_cli_sweep(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ static const char USAGE[] =
     "\n"
     "commands:\n"
     "  run FILE [--seed N] [--trace PATH] [--until T]   run a Lua scenario\n"
+    "  sweep FILE --seeds A..B [-j N]                  run it under many seeds, list failures\n"
     "  version                                         print the version\n"
     "  help                                            this text\n"
     "\n"
@@ -27,6 +28,7 @@ int main(int argc, char **argv) {
   }
   const char *cmd = argv[1];
   if (strcmp(cmd, "run") == 0) return dsim_cli_run(argc - 1, argv + 1);
+  if (strcmp(cmd, "sweep") == 0) return dsim_cli_sweep(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("dsim %s\n", DSIM_VERSION);
     return 0;
@@ -35,6 +37,6 @@ int main(int argc, char **argv) {
     fputs(USAGE, stdout);
     return 0;
   }
-  fprintf(stderr, "dsim: unknown command '%s' (expected run, version or help)\n", cmd);
+  fprintf(stderr, "dsim: unknown command '%s' (expected run, sweep, version or help)\n", cmd);
   return 2;
 }

@@ -22,6 +22,7 @@ typedef struct {
   char **params;
   gboolean quiet;
   gboolean no_digest;
+  gboolean result_line;
 } RunOptions;
 
 static RunOptions opts;
@@ -75,6 +76,8 @@ static const GOptionEntry entries[] = {
      "Scenario parameter NAME=VALUE, read with sim.param(NAME) (repeatable)", "NAME=VALUE"},
     {"no-digest", 0, 0, G_OPTION_ARG_NONE, &opts.no_digest,
      "Do not compute the digest (faster; only with no --trace)", NULL},
+    {"result-line", 0, 0, G_OPTION_ARG_NONE, &opts.result_line,
+     "Also print one machine-readable RESULT line (for tools)", NULL},
     {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet,
      "Print only failures and errors (no print() echo, no summary)", NULL},
     G_OPTION_ENTRY_NULL};
@@ -257,6 +260,11 @@ int dsim_cli_run(int argc, char **argv) {
     goto out;
   }
   if (!opts.quiet) print_summary(w, file, reason, tr ? dsim_trace_digest(tr) : NULL);
+  if (opts.result_line)
+    printf("RESULT status=%d reason=%s events=%" G_GUINT64_FORMAT " checks_passed=%" G_GUINT64_FORMAT
+           " checks_failed=%" G_GUINT64_FORMAT " digest=%s\n",
+           dsim_world_checks_failed(w) ? 1 : 0, dsim_end_reason_name(reason), dsim_world_events(w),
+           dsim_world_checks_passed(w), dsim_world_checks_failed(w), tr ? dsim_trace_digest(tr) : "none");
   if (dsim_world_checks_failed(w)) {
     fprintf(stderr, "FAIL %s\n  replay: dsim run %s --seed %" G_GUINT64_FORMAT "\n",
             dsim_world_first_failure(w), file, opts.seed);

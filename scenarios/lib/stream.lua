@@ -485,8 +485,8 @@ end
 function Engine:poll()
   for i = 1, #self.socks do
     local s = self.socks[i]
-    if s and not s.sock.closed then
-      while true do
+    if s then
+      while not s.sock.closed do -- (handling a segment may close the socket)
         local p = s.sock:poll()
         if not p then break end
         self:segment(s, p)

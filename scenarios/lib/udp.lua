@@ -56,6 +56,7 @@ udp.EPHEMERAL_LAST = 65535
 local hosts = {}      -- address -> { ports = {[port] = binding}, next_ephemeral = n }
 local groups = {}     -- group address -> array of bindings (join order)
 local current = {}    -- pid -> the stack of that pid's current incarnation
+local next_binding = 0 -- numbers group memberships (joinGroup), never reused
 local stacks = setmetatable({}, { __mode = "k" }) -- coroutine -> stack
 
 local function errorf(level, fmt, ...)
@@ -386,19 +387,25 @@ function Socket:available()
   return self.queue.last - self.queue.first + 1
 end
 
---- socket:joinGroup(group): receive datagrams sent to the multicast group
---- address (class D) at this socket's port. Errors: not a class D address.
+--- socket:joinGroup(group) -> membership id: receive datagrams sent to the
+--- multicast group address (class D) at this socket's port. The id is a
+--- number unique to this membership (a later join gets a new one); group
+--- layers use it to tell one membership from the next. Errors: not a class
+--- D address.
 function Socket:joinGroup(gaddr)
   if self.closed then errorf(2, "joinGroup on a closed socket") end
   if not udp.is_multicast(gaddr) then
     errorf(2, "joinGroup: %s is not a multicast (class D, 224.0.0.0-239.255.255.255) address", tostring(gaddr))
   end
-  if self.groups[gaddr] then return end
+  if self.groups[gaddr] then return self.groups[gaddr].id end
   local g = groups[gaddr] or {}
   groups[gaddr] = g
-  local b = { pid = self.stack.pid, stack = self.stack, sock = self, addr = self.addr, port = self.port }
+  next_binding = next_binding + 1
+  local b = { pid = self.stack.pid, stack = self.stack, sock = self, addr = self.addr, port = self.port,
+              id = next_binding }
   g[#g + 1] = b
   self.groups[gaddr] = b
+  return b.id
 end
 
 --- socket:leaveGroup(group): stops receiving the group's datagrams.
@@ -424,14 +431,14 @@ function Socket:close()
   self.queue = { first = 1, last = 0 }
 end
 
---- udp.members(group, port) -> array of {address=, port=, pid=}: the live
---- sockets that joined `group` on `port`, in join order (what the multicast
---- routers would deliver to).
+--- udp.members(group, port) -> array of {address=, port=, pid=, id=}: the
+--- live sockets that joined `group` on `port`, in join order, with their
+--- membership ids (what the multicast routers would deliver to).
 function udp.members(gaddr, port)
   local out = {}
   for _, b in ipairs(groups[gaddr] or {}) do
     if (port == nil or b.port == port) and is_live(b) then
-      out[#out + 1] = { address = b.addr, port = b.port, pid = b.pid }
+      out[#out + 1] = { address = b.addr, port = b.port, pid = b.pid, id = b.id }
     end
   end
   return out

@@ -32,7 +32,8 @@
 --                                     and m' deliver them in the same order.
 -- `correct` says which processes count as correct (never crashed, never
 -- left): a set {[pid] = true}, a list of pids, or a function(pid) -> bool;
--- nil means every pid that is not crashed when the check runs.
+-- nil means every pid that is not crashed when the check runs (pids that
+-- are no process at all count as correct).
 --
 -- Each checker makes ONE sim.check named after the property ("agreement:
 -- ...", "FIFO order: ..."). When the property is violated the message
@@ -85,7 +86,10 @@ function Log:size() return #self.records end
 
 local function correct_fn(correct)
   if correct == nil then
-    return function(pid) return sim.state(pid) ~= "crashed" end
+    return function(pid)
+      local ok, st = pcall(sim.state, pid)
+      return not ok or st ~= "crashed" -- a pid that is no process: only a name in the log
+    end
   elseif type(correct) == "function" then
     return correct
   elseif type(correct) == "table" then

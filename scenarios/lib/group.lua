@@ -88,7 +88,7 @@ function group.join(gaddr, port, opts)
     gaddr = gaddr, port = port, sock = sock, ordering = ordering, id = id, addr = addr,
     pid = sim.self(), key = addr .. ":" .. port .. "/" .. id,
     rto = opts.rto or 0.05, max_retries = opts.max_retries or 30, log = opts.log,
-    n = 0, seen = {}, pending = {}, npending = 0, queue = { first = 1, last = 0 },
+    n = 0, seen = {}, pending = {}, plist = {}, npending = 0, queue = { first = 1, last = 0 },
     sentc = {}, fifo_next = {}, fifo_hold = {}, fifo_held = 0,      -- fifo
     SENT = {}, DELIV = {}, hold = {},                               -- causal
     got = {}, by_prev = {}, orders = {}, last_g = 0, gnext = 0, glast = {}, -- total
@@ -158,19 +158,40 @@ end
 -- Reliable one-to-one sends: retransmitted until acknowledged, until the
 -- destination is no longer a member, or max_retries sends.
 
+-- g.pending maps "<ref>@<address>:<port>" to an entry; g.plist holds the
+-- same entries in creation order (cheap to scan for timers; entries that
+-- are done are skipped and compacted away).
 local function rsend(g, d, data, ref)
   local k = ref .. "@" .. d.address .. ":" .. d.port
   if g.pending[k] then return end
-  g.pending[k] = { to = d, data = data, next_at = sim.now() + g.rto, tries = 1 }
+  local e = { to = d, data = data, next_at = sim.now() + g.rto, tries = 1, key = k }
+  g.pending[k] = e
+  g.plist[#g.plist + 1] = e
   g.npending = g.npending + 1
   g.stats.sent = g.stats.sent + 1
   g.sock:send(data, d.address, d.port)
 end
 
+local function done(g, e)
+  if e.done then return end
+  e.done = true
+  g.pending[e.key] = nil
+  g.npending = g.npending - 1
+end
+
 local function next_timer(g)
   local t
-  for _, e in pairs(g.pending) do
-    if not t or e.next_at < t then t = e.next_at end
+  local live = 0
+  for _, e in ipairs(g.plist) do
+    if not e.done then
+      live = live + 1
+      if not t or e.next_at < t then t = e.next_at end
+    end
+  end
+  if #g.plist > 32 and live < #g.plist // 2 then
+    local keep = {}
+    for _, e in ipairs(g.plist) do if not e.done then keep[#keep + 1] = e end end
+    g.plist = keep
   end
   return t
 end
@@ -178,21 +199,19 @@ end
 local function fire(g)
   local now = sim.now() + 1e-9
   local due = {}
-  for k, e in pairs(g.pending) do
-    if e.next_at <= now then due[#due + 1] = k end
+  for _, e in ipairs(g.plist) do
+    if not e.done and e.next_at <= now then due[#due + 1] = e end
   end
   if #due == 0 then return end
   local live = {}
   for _, m in ipairs(udp.members(g.gaddr, g.port)) do live[m.id] = true end
-  for _, k in ipairs(due) do
-    local e = g.pending[k]
+  for _, e in ipairs(due) do
     if not live[e.to.id] or e.tries >= g.max_retries then
       if live[e.to.id] then
         g.stats.gave_up = g.stats.gave_up + 1
         sim.log(string.format("group: gave up sending to %s:%d after %d tries", e.to.address, e.to.port, e.tries))
       end
-      g.pending[k] = nil
-      g.npending = g.npending - 1
+      done(g, e)
     else
       e.tries = e.tries + 1
       e.next_at = sim.now() + g.rto
@@ -317,11 +336,8 @@ local function handle(g, p)
   local kind = s:match("^(%u+)")
   if kind == "ACK" then
     local ref = s:match("^ACK ([mo]:%d+#%d+)$")
-    local k = ref and (ref .. "@" .. p.address .. ":" .. p.port)
-    if k and g.pending[k] then
-      g.pending[k] = nil
-      g.npending = g.npending - 1
-    end
+    local e = ref and g.pending[ref .. "@" .. p.address .. ":" .. p.port]
+    if e then done(g, e) end
   elseif kind == "DATA" then
     local m = parse_data(s)
     if not m or m.ordering ~= g.ordering then

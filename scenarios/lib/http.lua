@@ -205,7 +205,8 @@ function Parser:next(no_body)
     return nil
   end
   local head = self.buf:sub(1, hend - 1)
-  local first, rest = head:match("^([^\r\n]*)\r\n?(.*)$")
+  local first = head:match("^[^\r\n]*")
+  local rest = head:sub(#first + 3) -- after the first CRLF (empty if there is none)
   local msg = { headers = new_headers() }
   if self.kind == "request" then
     local method, url, version = first:match("^(%S+) (%S+) (HTTP/%d+%.%d+)$")

@@ -10,7 +10,7 @@ local workloads = require("workloads")
 
 net.configure{ delay = { "uniform", "1ms", "15ms" }, loss = 0.2, duplicate = 0.05 }
 
-local w = workloads.chat("reliable", { members = 5, count = 5, joiner = true })
+local w = workloads.chat("reliable", { members = 4, count = 5, joiner = true })
 
 sim.finally(function()
   checkers.total(w.log)

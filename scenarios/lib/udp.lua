@@ -10,7 +10,7 @@
 --     destination. A port has exactly one receiver (binding a port that a
 --     live socket holds is an error) but any number of senders.
 --   * Datagrams travel as channel messages on the channel named "udp"
---     ({src address, src port, dst address, dst port, data}), so the
+--     ({data, src address, src port, dst address, dst port}), so the
 --     network's faults (loss, duplication, reordering through variable delay,
 --     partitions, crashes) all apply: UDP gives no guarantee of delivery or
 --     order.
@@ -139,7 +139,7 @@ end
 
 -- Routes one arrived datagram to its socket's queue (or drops it).
 function Stack:route(d)
-  local saddr, sport, daddr, dport, data = d[1], d[2], d[3], d[4], d[5]
+  local data, saddr, sport, daddr, dport = d[1], d[2], d[3], d[4], d[5]
   local sock = self.sockets[dport]
   if sock and udp.is_multicast(daddr) and not sock.groups[daddr] then sock = nil end
   if not sock or sock.closed then
@@ -310,7 +310,8 @@ function Socket:send(data, addr, port)
                           self.port, addr, port))
     return
   end
-  self.stack.ch:sendTo(targets, { self.addr, self.port, addr, port, data })
+  -- the data first: the trace's 64-byte preview of a send then shows it
+  self.stack.ch:sendTo(targets, { data, self.addr, self.port, addr, port })
 end
 
 local function pop(sock)

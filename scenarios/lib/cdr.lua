@@ -54,6 +54,7 @@ cdr.BIG, cdr.LITTLE = "big", "little"
 
 local Failure = {}
 
+-- fail(fmt, ...): raises a cdr failure (turned into "cdr: ..." at the API).
 local function fail(fmt, ...)
   error(setmetatable({ msg = string.format(fmt, ...) }, Failure), 0)
 end
@@ -70,6 +71,7 @@ local function public(fn)
   end
 end
 
+-- check_order(order) -> "big" | "little" (nil means big); fails otherwise.
 local function check_order(order)
   if order == nil then return cdr.BIG end
   if order ~= cdr.BIG and order ~= cdr.LITTLE then
@@ -85,6 +87,7 @@ end
 local Writer = {}
 Writer.__index = Writer
 
+-- new_writer(order [, start]) -> a writer; `start` bytes (the flag) come first.
 local function new_writer(order, start)
   local w = setmetatable({ parts = {}, pos = 0, order = order }, Writer)
   w.fmt = order == cdr.BIG and ">" or "<"
@@ -95,21 +98,25 @@ local function new_writer(order, start)
   return w
 end
 
+-- writer:raw(s): appends bytes as they are.
 function Writer:raw(s)
   self.parts[#self.parts + 1] = s
   self.pos = self.pos + #s
 end
 
+-- writer:align(n): zero padding up to a multiple of n.
 function Writer:align(n)
   local pad = (-self.pos) % n
   if pad > 0 then self:raw(string.rep("\0", pad)) end
 end
 
+-- writer:pack(fmt, n, v): aligns to n, then string.pack(fmt) in the writer's order.
 function Writer:pack(fmt, n, v)
   self:align(n)
   self:raw(string.pack(self.fmt .. fmt, v))
 end
 
+-- writer:result() -> the bytes written.
 function Writer:result()
   return table.concat(self.parts)
 end
@@ -117,12 +124,14 @@ end
 local Reader = {}
 Reader.__index = Reader
 
+-- new_reader(bytes, order [, pos]) -> a reader at offset pos (0-based).
 local function new_reader(s, order, pos)
   local r = setmetatable({ s = s, pos = pos or 0, order = order }, Reader)
   r.fmt = order == cdr.BIG and ">" or "<"
   return r
 end
 
+-- reader:need(n, what, path): fails with "truncated input" unless n bytes are left.
 function Reader:need(n, what, path)
   local left = #self.s - self.pos
   if n > left then
@@ -131,6 +140,7 @@ function Reader:need(n, what, path)
   end
 end
 
+-- reader:align(n, what, path): skips padding up to a multiple of n.
 function Reader:align(n, what, path)
   local pad = (-self.pos) % n
   if pad > 0 then
@@ -139,6 +149,7 @@ function Reader:align(n, what, path)
   end
 end
 
+-- reader:unpack(fmt, n, what, path) -> an aligned primitive.
 function Reader:unpack(fmt, n, what, path)
   self:align(n, what, path)
   self:need(n, what, path)
@@ -147,6 +158,7 @@ function Reader:unpack(fmt, n, what, path)
   return v
 end
 
+-- reader:bytes(n, what, path) -> the next n bytes.
 function Reader:bytes(n, what, path)
   self:need(n, what, path)
   local v = string.sub(self.s, self.pos + 1, self.pos + n)
@@ -167,8 +179,10 @@ local Type = {}
 Type.__index = Type
 Type.__tostring = function(t) return "cdr type " .. t.name end
 
+-- is_type(t) -> whether t is a type descriptor.
 local function is_type(t) return getmetatable(t) == Type end
 
+-- describe(v) -> a short text for a value in error messages.
 local function describe(v)
   if type(v) == "string" then
     if #v > 20 then return string.format("a string of %d bytes", #v) end
@@ -177,6 +191,7 @@ local function describe(v)
   return type(v) == "table" and "a table" or tostring(v)
 end
 
+-- pathname(path) -> the member path, or "value" at the top.
 local function pathname(path) return path ~= "" and path or "value" end
 
 local TK = {
@@ -186,6 +201,7 @@ local TK = {
 }
 cdr.TCKind = TK
 
+-- integer_type(...) -> a descriptor for an integer type of `size` bytes in lo..hi.
 local function integer_type(name, kind, fmt, size, lo, hi)
   return setmetatable({
     name = name, kind = kind, minsize = size,
@@ -211,6 +227,7 @@ cdr.long = integer_type("long", TK.long, "i4", 4, -2147483648, 2147483647)
 cdr.ulong = integer_type("unsigned long", TK.ulong, "I4", 4, 0, 4294967295)
 cdr.octet = integer_type("octet", TK.octet, "B", 1, 0, 255)
 
+-- float_type(...) -> a descriptor for float or double.
 local function float_type(name, kind, fmt, size)
   return setmetatable({
     name = name, kind = kind, minsize = size,
@@ -307,6 +324,7 @@ cdr.string = counted_bytes("string", TK.string)
 --- layout as a sequence of octets; far cheaper than a table of numbers.
 cdr.octets = counted_bytes("sequence<octet>", TK.sequence)
 
+-- check_type(t, what, level): a constructor's argument must be a type (error at the caller).
 local function check_type(t, what, level)
   if not is_type(t) then
     error(string.format("cdr: %s must be a cdr type (such as cdr.long), got %s", what,
@@ -541,6 +559,8 @@ local simple_kinds = {
   [TK.octet] = "octet", [TK.any] = "any",
 }
 
+-- read_count(r, what, per, path, min) -> a TypeCode count, checked against
+-- the bytes left (each item takes at least `per` bytes) and a sane maximum.
 local function read_count(r, what, per, path, min)
   local at = r.pos
   local n = r:unpack("I4", 4, what, path)

@@ -52,6 +52,7 @@ function checkers.log()
   return setmetatable({ records = {}, msgs = {}, order = {} }, Log)
 end
 
+-- check_id(id, level): ids are strings or numbers (error at the caller).
 local function check_id(id, level)
   if type(id) ~= "string" and type(id) ~= "number" then
     error("checkers: a message id must be a string or a number, got " .. type(id), level + 1)
@@ -84,6 +85,7 @@ end
 --- log:size() -> number of records.
 function Log:size() return #self.records end
 
+-- correct_fn(correct) -> predicate(pid) from a set, a list, a function or nil.
 local function correct_fn(correct)
   if correct == nil then
     return function(pid)
@@ -102,11 +104,13 @@ local function correct_fn(correct)
   error("checkers: correct must be nil, a set, a list or a function", 3)
 end
 
+-- name(log, id) -> "id (from pid N)" for reports.
 local function name(log, id)
   local m = log.msgs[id]
   return string.format("%s (from pid %s)", tostring(id), m and tostring(m.sender) or "?")
 end
 
+-- at(t) -> "t=0.123456s".
 local function at(t) return string.format("t=%.6fs", t) end
 
 -- Deliveries per process: pid -> { id -> record (first delivery) }, and the
@@ -125,6 +129,7 @@ local function index(log)
   return first, seq
 end
 
+-- sorted_keys(t) -> the keys of t, sorted.
 local function sorted_keys(t)
   local keys = {}
   for k in pairs(t) do keys[#keys + 1] = k end
@@ -310,6 +315,7 @@ end
 ----------------------------------------------------------------------------
 -- The checks.
 
+-- make_check(find, label) -> a checker: one sim.check prefixed with label.
 local function make_check(find, label)
   return function(log, correct)
     local v = find(log, correct)

@@ -60,6 +60,7 @@ local group = {}
 
 group.ORDERINGS = { basic = true, reliable = true, fifo = true, causal = true, total = true }
 
+-- errorf(level, fmt, ...): raises "group: ..." at the given level.
 local function errorf(level, fmt, ...)
   error("group: " .. string.format(fmt, ...), level + 1)
 end
@@ -104,18 +105,21 @@ function Member:members() return udp.members(self.gaddr, self.port) end
 ----------------------------------------------------------------------------
 -- Encoding of the ordering data.
 
+-- encode_map({[id] = n}) -> "id:n,..." (FIFO sequence numbers per destination).
 local function encode_map(t)
   local parts = {}
   for k, v in pairs(t) do parts[#parts + 1] = k .. ":" .. v end -- pairs: fixed order in dsim
   return table.concat(parts, ",")
 end
 
+-- decode_map(s) -> {[id] = n}.
 local function decode_map(s)
   local t = {}
   for k, v in s:gmatch("(%d+):(%d+)") do t[tonumber(k)] = tonumber(v) end
   return t
 end
 
+-- encode_matrix({[k] = {[l] = n}}) -> "k>l=n,..." (causal: messages k sent to l).
 local function encode_matrix(m)
   local parts = {}
   for k, row in pairs(m) do
@@ -124,6 +128,7 @@ local function encode_matrix(m)
   return table.concat(parts, ",")
 end
 
+-- decode_matrix(s) -> {[k] = {[l] = n}}.
 local function decode_matrix(s)
   local m = {}
   for k, l, n in s:gmatch("(%d+)>(%d+)=(%d+)") do
@@ -134,6 +139,8 @@ local function decode_matrix(s)
   return m
 end
 
+-- parse_data(s) -> a DATA message as a table (with its ordering data
+-- decoded), or nil if malformed.
 local function parse_data(s)
   local mid, from, ord, dests, meta, pos =
     s:match("^DATA mid=(%d+#%d+) from=(%d+) order=(%a+)\ndests=([^\n]*)\nmeta=([^\n]*)\n()")
@@ -172,6 +179,7 @@ local function rsend(g, d, data, ref)
   g.sock:send(data, d.address, d.port)
 end
 
+-- done(g, e): a one-to-one send is acknowledged or abandoned.
 local function done(g, e)
   if e.done then return end
   e.done = true
@@ -179,6 +187,7 @@ local function done(g, e)
   g.npending = g.npending - 1
 end
 
+-- next_timer(g) -> when the next retransmission is due (nil: none).
 local function next_timer(g)
   local t
   local live = 0
@@ -196,6 +205,8 @@ local function next_timer(g)
   return t
 end
 
+-- fire(g): retransmits what is due; abandons copies to non-members and
+-- copies sent max_retries times.
 local function fire(g)
   local now = sim.now() + 1e-9
   local due = {}
@@ -224,6 +235,7 @@ end
 ----------------------------------------------------------------------------
 -- Delivery and the orderings.
 
+-- deliver(g, m): m is delivered (logged, queued for deliver()).
 local function deliver(g, m)
   g.stats.delivered = g.stats.delivered + 1
   if g.log then g.log:deliver(g.pid, m.mid) end
@@ -232,6 +244,8 @@ local function deliver(g, m)
   q[q.last] = { id = m.mid, sender = m.from, data = m.payload, t = sim.now() }
 end
 
+-- causal_try(g): delivers held-back messages whose causal predecessors
+-- (the counts in their matrix for this member) have all been delivered.
 local function causal_try(g)
   local progress = true
   while progress do
@@ -265,6 +279,7 @@ local function causal_try(g)
   end
 end
 
+-- total_try(g): delivers messages whose sequence number follows the last one delivered.
 local function total_try(g)
   while true do
     local mid = g.by_prev[g.last_g]
@@ -277,6 +292,7 @@ local function total_try(g)
   end
 end
 
+-- on_order(g, mid, gnum, prev): the sequencer's number for mid arrived.
 local function on_order(g, mid, gnum, prev)
   if g.orders[mid] or gnum <= g.last_g then return end
   g.orders[mid] = { g = gnum, prev = prev }
@@ -330,6 +346,7 @@ local function receipt(g, m)
   end
 end
 
+-- handle(g, p): one arriving datagram (ACK, DATA, ORDER or BASIC).
 local function handle(g, p)
   local s = p.data
   g.stats.datagrams = g.stats.datagrams + 1
@@ -428,6 +445,7 @@ function Member:multicast(data)
   return mid
 end
 
+-- pop(g) -> the next delivered message, or nil.
 local function pop(g)
   local q = g.queue
   if q.first > q.last then return nil end

@@ -55,6 +55,7 @@ http.MAX_BODY = 1024 * 1024  -- largest body a parser accepts
 local KNOWN = {}
 for _, m in ipairs(http.METHODS) do KNOWN[m] = true end
 
+-- errorf(level, fmt, ...): raises "http: ..." at the given level.
 local function errorf(level, fmt, ...)
   error("http: " .. string.format(fmt, ...), level + 1)
 end
@@ -90,6 +91,7 @@ end
 local Headers = {}
 Headers.__index = Headers
 
+-- new_headers(init, level) -> headers from a list of {name, value} or a map.
 local function new_headers(init, level)
   local h = setmetatable({ list = {} }, Headers)
   if init == nil then return h end
@@ -132,6 +134,7 @@ function Headers:remove(name)
   end
 end
 
+-- format_headers(h) -> "Name: value\r\n..." in order.
 local function format_headers(h)
   local t = {}
   for _, p in ipairs(h.list) do t[#t + 1] = p[1] .. ": " .. p[2] .. "\r\n" end
@@ -338,6 +341,7 @@ function Server:program(path, fn, methods)
   self.programs[path] = { fn = fn, allowed = allowed }
 end
 
+-- allowed_methods(server, path) -> the methods OPTIONS and 405 replies list.
 local function allowed_methods(self, path)
   local list = {}
   local p, r = self.programs[path], self.resources[path]
@@ -357,6 +361,8 @@ local function allowed_methods(self, path)
   return list
 end
 
+-- response(server, status, headers, body, head) -> a response table with
+-- Date and Server headers.
 local function response(self, status, headers, body, head)
   local h = new_headers(headers, 3)
   if not h:get("Date") then h:set("Date", http.date(sim.now())) end

@@ -73,14 +73,17 @@ rpc.Message = cdr.struct("RequestReplyMessage", {
 
 local PROTOCOLS = { R = true, RR = true, RRA = true }
 
+-- errorf(level, fmt, ...): raises "rpc: ..." at the given level.
 local function errorf(level, fmt, ...)
   error("rpc: " .. string.format(fmt, ...), level + 1)
 end
 
+-- check_protocol(p, level): "R", "RR" or "RRA" (error at the caller).
 local function check_protocol(p, level)
   if not PROTOCOLS[p] then errorf(level + 1, "protocol must be \"R\", \"RR\" or \"RRA\", got %s", tostring(p)) end
 end
 
+-- decode(packet) -> the message, or nil (malformed: logged).
 local function decode(p)
   local ok, m = pcall(cdr.unmarshal, rpc.Message, p.data)
   if not ok then
@@ -220,6 +223,8 @@ end
 --- server:address() -> address, port
 function Server:address() return self.socket:localAddress() end
 
+-- remove_entry(server, key, rid, why): drops a history entry, accounting
+-- for how long it was kept and why it went (acked, expired, replaced).
 local function remove_entry(self, key, rid, why)
   local h = self.history[key]
   local e = h and h[rid]

@@ -71,10 +71,12 @@ stream.DEFAULTS = {
   backlog = 16,       -- connections waiting to be accepted, per listener
 }
 
+-- errorf(level, fmt, ...): raises "stream: ..." at the given level.
 local function errorf(level, fmt, ...)
   error("stream: " .. string.format(fmt, ...), level + 1)
 end
 
+-- options(opts, level) -> stream.DEFAULTS overridden by opts, checked.
 local function options(opts, level)
   if opts ~= nil and type(opts) ~= "table" then errorf(level + 1, "options must be a table") end
   local o = {}
@@ -102,6 +104,7 @@ local Engine = {}
 Engine.__index = Engine
 local engines = setmetatable({}, { __mode = "k" })
 
+-- get_engine(level) -> the calling process incarnation's engine.
 local function get_engine(level)
   if not sim.self() then errorf(level + 1, "streams exist only inside a process") end
   local co = coroutine.running()
@@ -122,10 +125,12 @@ end
 local Listener = {}
 Listener.__index = Listener
 
+-- add_socket(e, sock, listener): the engine polls this socket.
 local function add_socket(e, sock, listener)
   e.socks[#e.socks + 1] = { sock = sock, listener = listener }
 end
 
+-- remove_socket(e, sock): stops polling it and closes it.
 local function remove_socket(e, sock)
   for i, s in ipairs(e.socks) do
     if s.sock == sock then table.remove(e.socks, i) break end
@@ -133,6 +138,7 @@ local function remove_socket(e, sock)
   sock:close()
 end
 
+-- new_conn(...) -> a connection record (state set by the caller).
 local function new_conn(e, sock, raddr, rport, o, own_socket)
   local laddr, lport = sock:localAddress()
   local c = setmetatable({
@@ -156,6 +162,7 @@ local function new_conn(e, sock, raddr, rport, o, own_socket)
   return c
 end
 
+-- remove_conn(c): forgets a closed or broken connection and its timers.
 local function remove_conn(c)
   local e = c.engine
   if e.conns[c.key] ~= c then return end
@@ -170,11 +177,13 @@ end
 ----------------------------------------------------------------------------
 -- Sending.
 
+-- adv_window(c) -> the free receive buffer, the window we advertise.
 local function adv_window(c)
   local w = c.rcvbuf - #c.rbuf
   return w > 0 and w or 0
 end
 
+-- send_segment(c, flags, seq [, payload]): one segment, with our ack and window.
 local function send_segment(c, flags, seq, payload)
   payload = payload or ""
   local win = adv_window(c)
@@ -189,12 +198,15 @@ local function send_segment(c, flags, seq, payload)
   end
 end
 
+-- send_ack(c): a pure acknowledgement.
 local function send_ack(c)
   send_segment(c, "A", c.snd_nxt)
 end
 
+-- data_end(c) -> the sequence number after the last byte written.
 local function data_end(c) return c.sbuf_seq + #c.sbuf end
 
+-- arm_retx(c): starts the retransmission timer unless it runs.
 local function arm_retx(c)
   if not c.retx_at then c.retx_at = sim.now() + c.rto end
 end
@@ -251,6 +263,7 @@ local function output(c)
   end
 end
 
+-- broken(c, why): the peer stopped answering; later calls raise c.error.
 local function broken(c, why)
   if c.state == "BROKEN" or c.state == "CLOSED" then return end
   c.broken_from = c.state
@@ -260,6 +273,7 @@ local function broken(c, why)
   remove_conn(c)
 end
 
+-- enter_time_wait(c): both FINs done; linger to re-acknowledge the peer's.
 local function enter_time_wait(c)
   c.state = "TIME_WAIT"
   c.retx_at, c.persist_at, c.ka_at = nil, nil, nil
@@ -269,6 +283,7 @@ end
 ----------------------------------------------------------------------------
 -- Receiving.
 
+-- take_ooo(c): moves out-of-order data that now continues the stream into rbuf.
 local function take_ooo(c)
   -- move out-of-order data that now continues the stream into rbuf
   local progress = true
@@ -289,6 +304,7 @@ local function take_ooo(c)
   end
 end
 
+-- buffered(c) -> bytes the receiver holds (unread data + out-of-order data).
 local function buffered(c)
   -- bytes held: unread in-order data plus out-of-order data (union)
   local total, spans = #c.rbuf, {}
@@ -307,6 +323,7 @@ local function buffered(c)
   return total
 end
 
+-- peer_fin_done(c): the peer's FIN came in order: end of stream.
 local function peer_fin_done(c)
   c.rcv_nxt = c.rcv_nxt + 1
   c.eof = true
@@ -319,6 +336,8 @@ local function peer_fin_done(c)
   end
 end
 
+-- receive_data(c, seq, payload, fin): accepts what fits the window, in
+-- order or held back; acknowledges every data or FIN segment.
 local function receive_data(c, seq, payload, fin)
   local len = #payload
   if len > 0 then
@@ -360,6 +379,8 @@ local function receive_data(c, seq, payload, fin)
   if len > 0 or fin then send_ack(c) end
 end
 
+-- process_ack(c, ack, win, payload_len): advances the window, samples the
+-- round trip, handles duplicate ACKs (fast retransmit) and our FIN's ACK.
 local function process_ack(c, ack, win, payload_len)
   if ack > c.snd_una and ack <= c.snd_nxt then
     local acked_to = math.min(ack, data_end(c))
@@ -482,6 +503,7 @@ function Engine:segment(s, p)
   output(c)
 end
 
+-- engine:poll(): handles every datagram waiting on the engine's sockets.
 function Engine:poll()
   for i = 1, #self.socks do
     local s = self.socks[i]
@@ -495,6 +517,7 @@ function Engine:poll()
   end
 end
 
+-- engine:next_timer() -> when the next timer of any connection is due.
 function Engine:next_timer()
   local t
   for _, c in ipairs(self.list) do
@@ -510,6 +533,8 @@ function Engine:next_timer()
   return t
 end
 
+-- engine:fire(): runs due timers: TIME_WAIT ends, retransmissions (or
+-- broken), zero-window probes, keepalive probes (or broken).
 function Engine:fire()
   local now = sim.now() + 1e-9
   local list = {}
@@ -588,6 +613,7 @@ local function block(e, cond, deadline, c)
   end
 end
 
+-- deadline_of(timeout, level) -> absolute deadline, nil for none.
 local function deadline_of(timeout, level)
   if timeout == nil or timeout == 0 then return nil end
   if type(timeout) ~= "number" or timeout < 0 then errorf(level + 1, "timeout must be seconds >= 0") end
@@ -721,7 +747,7 @@ end
 --- not close its side in time. Errors: the connection broke before all data
 --- written was acknowledged.
 function Conn:close()
-  if self.state == "CLOSED" or self.state == "TIME_WAIT" and not self.engine.conns[self.key] then return true end
+  if self.state == "CLOSED" or (self.state == "TIME_WAIT" and not self.engine.conns[self.key]) then return true end
   if self.state == "BROKEN" then
     if self.snd_una >= (self.fin_seq or data_end(self)) then return false, self.error end
     error(self.error, 2)

@@ -59,6 +59,7 @@ local current = {}    -- pid -> the stack of that pid's current incarnation
 local next_binding = 0 -- numbers group memberships (joinGroup), never reused
 local stacks = setmetatable({}, { __mode = "k" }) -- coroutine -> stack
 
+-- errorf(level, fmt, ...): raises "udp: ..." at the given level.
 local function errorf(level, fmt, ...)
   error("udp: " .. string.format(fmt, ...), level + 1)
 end
@@ -68,6 +69,7 @@ function udp.address_of(pid)
   return string.format("10.0.%d.%d", (pid >> 8) & 255, pid & 255)
 end
 
+-- parse_addr(a) -> the first octet of a dotted quad, nil if a is not one.
 local function parse_addr(a)
   if type(a) ~= "string" then return nil end
   local x, y, z, w = a:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
@@ -82,12 +84,14 @@ function udp.is_multicast(addr)
   return first ~= nil and first >= 224 and first <= 239
 end
 
+-- check_port(port, level, what): 1..65535 (error at the caller).
 local function check_port(port, level, what)
   if math.type(port) ~= "integer" or port < 1 or port > 65535 then
     errorf(level + 1, "%s must be a port number 1..65535, got %s", what or "port", tostring(port))
   end
 end
 
+-- check_addr(addr, level, what): a dotted quad (error at the caller).
 local function check_addr(addr, level, what)
   if not parse_addr(addr) then
     errorf(level + 1, "%s must be an internet address such as \"10.0.0.1\", got %s",
@@ -95,6 +99,8 @@ local function check_addr(addr, level, what)
   end
 end
 
+-- is_live(binding) -> the socket is open and its process's current
+-- incarnation is running.
 local function is_live(b)
   if not b or b.sock.closed then return false end
   if current[b.pid] ~= b.stack then return false end
@@ -102,6 +108,7 @@ local function is_live(b)
   return st == "running" or st == "blocked"
 end
 
+-- host_table(addr) -> the port table of a host (created on first use).
 local function host_table(addr)
   local h = hosts[addr]
   if not h then
@@ -118,6 +125,8 @@ end
 local Stack = {}
 Stack.__index = Stack
 
+-- get_stack(level [, host]) -> the calling process incarnation's stack
+-- (created, and the channel joined, on first use).
 local function get_stack(level, host)
   local pid = sim.self()
   if not pid then errorf(level + 1, "sockets exist only inside a process (called from scenario code)") end
@@ -185,6 +194,8 @@ end
 local Socket = {}
 Socket.__index = Socket
 
+-- bind(stack, sock, port, level): binds port (nil/0: a free ephemeral one);
+-- error if a live socket holds it.
 local function bind(st, sock, port, level)
   local h = host_table(st.addr)
   if port == nil or port == 0 then
@@ -314,6 +325,7 @@ function Socket:send(data, addr, port)
   self.stack.ch:sendTo(targets, { data, self.addr, self.port, addr, port })
 end
 
+-- pop(sock) -> the oldest queued datagram, or nil.
 local function pop(sock)
   local q = sock.queue
   if q.first > q.last then return nil end

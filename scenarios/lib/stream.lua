@@ -376,7 +376,11 @@ local function receive_data(c, seq, payload, fin)
   end
   if fin then c.peer_fin_seq = seq + len end
   if c.peer_fin_seq and not c.eof and c.rcv_nxt == c.peer_fin_seq then peer_fin_done(c) end
-  if len > 0 or fin then send_ack(c) end
+  if len > 0 or fin then
+    send_ack(c)
+  elseif seq < c.rcv_nxt and not c.eof then
+    send_ack(c) -- a segment below the window: a keepalive probe; answer it
+  end
 end
 
 -- process_ack(c, ack, win, payload_len): advances the window, samples the

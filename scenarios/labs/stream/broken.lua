@@ -9,7 +9,10 @@
 --     error too (without keepalive it would wait for ever, as a TCP reader
 --     does);
 --   * connecting to a port where nobody listens fails with an error after
---     the SYN's retransmissions.
+--     the SYN's retransmissions;
+--   * and the other way round: an idle connection whose peer is alive is
+--     NOT declared broken — its keepalive probes are answered — and works
+--     after 5 s of silence.
 -- Each error is caught with pcall and checked: it must name the broken
 -- connection and come within the time the retransmission budget allows.
 --
@@ -57,6 +60,26 @@ local function reader()
   seen.reader = { ok = ok, err = tostring(err), t = sim.now() }
 end
 
+local function idle_server()
+  local l = stream.listen(7004, { host = "10.0.6.4", max_retries = 8, rto_max = 0.4 })
+  local c = l:accept()
+  local d = c:read() -- waits, alive, through the client's silence
+  c:write("echo " .. d)
+  c:close()
+end
+
+local function idle_client()
+  local c = stream.connect("10.0.6.4", 7004, { max_retries = 8, rto_max = 0.4, keepalive = 0.2 })
+  local ok, err = pcall(function()
+    stream.sleep(5.0) -- 25 keepalive periods of silence
+    c:write("still there?")
+    local r = c:read()
+    c:close()
+    return r
+  end)
+  seen.idle = { ok = ok, err = tostring(err), t = sim.now(), probes = c:stats().keepalive_probes }
+end
+
 local function nobody_home()
   local ok, err = pcall(function() return stream.connect("10.0.6.3", 7003, OPTS) end)
   seen.connect = { ok = ok, err = tostring(err), t = sim.now() }
@@ -67,6 +90,8 @@ sim.spawn(silent_server)
 sim.spawn(writer)
 sim.spawn(reader)
 sim.spawn(nobody_home)
+sim.spawn(idle_server)
+sim.spawn(idle_client)
 
 sim.finally(function()
   local w, r, c = seen.writer, seen.reader, seen.connect
@@ -85,5 +110,9 @@ sim.finally(function()
                           BUDGET + 0.5, rt))
   sim.check(c and not c.ok and c.err:find("connect to 10.0.6.3:7003 failed") ~= nil,
             "connecting to a port nobody listens on fails clearly (" .. (c and c.err or "none") .. ")")
+  local i = seen.idle
+  sim.check(i and i.ok and i.err == "echo still there?" and i.probes > 0,
+            string.format("an idle connection to a live peer survives (%s, %s keepalive probes)",
+                          i and i.err or "none", i and i.probes or "no"))
   for what, x in pairs(seen) do print(string.format("%-8s t=%.3f %s", what, x.t, x.err)) end
 end)

@@ -423,7 +423,8 @@ local function process_ack(c, ack, win, payload_len)
         remove_conn(c)
       end
     end
-  elseif ack == c.snd_una and payload_len == 0 and c.snd_nxt > c.snd_una then
+  elseif ack == c.snd_una and payload_len == 0 and c.snd_nxt > c.snd_una and ack + win <= c.snd_edge then
+    -- a duplicate acknowledgement (not a window update: the edge did not move)
     c.dupacks = c.dupacks + 1
     if c.dupacks == 3 then
       c.counters.fast_retransmits = c.counters.fast_retransmits + 1

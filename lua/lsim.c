@@ -14,6 +14,9 @@ DsimTime dsim_lua_checktime(lua_State *L, int idx, const char *what) {
     lua_Number s = lua_tonumber(L, idx);
     if (s < 0) luaL_error(L, "%s must not be negative (got %f)", what, (double)s);
     if (!dsim_time_from_seconds(s, &t)) luaL_error(L, "%s is not a usable duration (got %f)", what, (double)s);
+    /* A positive duration never rounds to zero: for timeouts 0 means "no
+     * timeout", which a tiny remaining time must not turn into. */
+    if (t == 0 && s > 0) t = 1;
     return t;
   }
   if (lua_type(L, idx) == LUA_TSTRING) {
@@ -163,6 +166,18 @@ static int l_restart(lua_State *L) {
   if (!dsim_proc_restart(world_of(L), dsim_lua_checkpid(L, 1, "sim.restart: the pid"), &e))
     dsim_lua_raise(L, e);
   return 0;
+}
+
+/* sim.incarnation([pid]): 0 for a process's first run, 1 after its first
+ * restart, ... (default: the calling process). */
+static int l_incarnation(lua_State *L) {
+  DsimWorld *w = world_of(L);
+  DsimPid pid = lua_isnoneornil(L, 1) ? dsim_world_self(w) : dsim_lua_checkpid(L, 1, "sim.incarnation: the pid");
+  if (pid == DSIM_PID_NONE) return luaL_error(L, "sim.incarnation: scenario code has no incarnation; give a pid");
+  DsimPid real = dsim_proc_resolve(w, pid);
+  if (!real) return luaL_error(L, "sim.incarnation: pid %d does not exist", (int)pid);
+  lua_pushinteger(L, dsim_proc_incarnation(w, real));
+  return 1;
 }
 
 static int l_state(lua_State *L) {
@@ -339,7 +354,8 @@ void dsim_lua_open_sim(lua_State *L) {
       {"spawn", l_spawn},     {"self", l_self},   {"now", l_now},         {"sleep", l_sleep},
       {"crash", l_crash},     {"restart", l_restart}, {"state", l_state}, {"at", l_at},
       {"after", l_after},     {"every", l_every}, {"check", l_check},     {"finally", l_finally},
-      {"stop", l_stop},       {"seed", l_seed},   {"param", l_param},   {NULL, NULL},
+      {"stop", l_stop},       {"seed", l_seed},   {"param", l_param},
+      {"incarnation", l_incarnation},   {NULL, NULL},
   };
   luaL_newlib(L, sim);
   lua_getglobal(L, "math");

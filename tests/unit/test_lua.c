@@ -231,6 +231,8 @@ static void blocking_rules(void **state) {
          "  sim.sleep('5ms')\n"
          "  sim.check(sim.now() == 0.006, 'slept: ' .. sim.now())\n"
          "  sim.check(ch:recvFromAny(0.5) == nil and sim.now() == 0.506, 'timeout returns nil')\n"
+         "  local t0 = sim.now()\n"
+         "  sim.check(ch:recvFromAny(1e-10) == nil and sim.now() - t0 < 1e-6, 'a tiny timeout still expires')\n"
          "end)\n");
 }
 
@@ -240,6 +242,7 @@ static void crash_restart_from_lua(void **state) {
          "local starts, after_crash = 0, false\n"
          "local p = sim.spawn(function(tag)\n"
          "  starts = starts + 1\n"
+         "  sim.check(sim.incarnation() == starts - 1, 'incarnation ' .. sim.incarnation())\n"
          "  sim.check(tag == 'arg', 'arguments survive restart')\n"
          "  ch:join('p')\n"
          "  if starts == 1 then sim.crash(sim.self()); after_crash = true end\n"

@@ -223,6 +223,7 @@ const DsimPid *dsim_channel_subgroup(DsimChannel *ch, const char *name, size_t *
 gboolean dsim_channel_send_to(DsimChannel *ch, const DsimPid *dsts, size_t n, DsimPayload *payload,
                               GError **error) {
   DsimPid self;
+  g_assert(!ch->net->in_rule); /* a message rule must not send */
   if (!need_process(ch, "sendTo", &self, error)) return FALSE;
   if (!need_joined(ch, "sendTo", "caller", self, error)) return FALSE;
   /* Check every destination before sending any copy: all or nothing. */
@@ -234,6 +235,7 @@ gboolean dsim_channel_send_to(DsimChannel *ch, const DsimPid *dsts, size_t n, Ds
 
 gboolean dsim_channel_send_to_all(DsimChannel *ch, DsimPayload *payload, GError **error) {
   DsimPid self;
+  g_assert(!ch->net->in_rule); /* a message rule must not send */
   if (!need_process(ch, "sendToAll", &self, error)) return FALSE;
   if (!need_joined(ch, "sendToAll", "caller", self, error)) return FALSE;
   /* The member list may grow while we send (it cannot: sending runs no

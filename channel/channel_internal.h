@@ -125,7 +125,8 @@ struct DsimNet {
   GPtrArray *link_states; /* DsimLinkState*, creation order; owns them */
   GArray *parked;     /* DsimParked, in order of arrival */
   uint64_t releasing; /* released copies not yet arrived, all links */
-  GPtrArray *nemeses; /* DsimNemesis*, creation order; owns them */
+  GPtrArray *nemeses; /* DsimNemesis*, creation order; owns them (NULL: none yet) */
+  uint32_t next_nemesis;
   GPtrArray *channels; /* creation order */
   GHashTable *channel_by_name;
   GPtrArray *group_names; /* net-wide group id -> name */

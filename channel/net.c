@@ -145,6 +145,7 @@ static void msg_rule_clear(DsimMsgRule *r) {
 static void net_free(void *obj) {
   DsimNet *net = obj;
   dsim_net_faults_free(net);
+  if (net->nemeses) g_ptr_array_unref(net->nemeses);
   for (guint i = 0; i < net->channels->len; i++) dsim_channel_free(g_ptr_array_index(net->channels, i));
   g_ptr_array_unref(net->channels);
   g_hash_table_unref(net->channel_by_name);
@@ -285,7 +286,7 @@ static DsimSel make_sel(DsimNet *net, const DsimSelector *s) {
 }
 
 bool dsim_net_sel_match(const DsimNet *net, const DsimSel *s, DsimPid pid) {
-  if (!s->group_sel) return s->value == pid;
+  if (!s->group_sel) return s->value == pid || s->value == DSIM_PID_NONE;
   for (guint i = 0; i < net->channels->len; i++) {
     const DsimMember *m = dsim_member_peek(g_ptr_array_index(net->channels, i), pid);
     if (m && m->group == s->value + 1) return true;
@@ -296,6 +297,8 @@ bool dsim_net_sel_match(const DsimNet *net, const DsimSel *s, DsimPid pid) {
 static void sel_to_json(const DsimNet *net, const DsimSel *s, GString *out) {
   if (s->group_sel)
     dsim_json_escape(out, g_ptr_array_index(net->group_names, s->value), (size_t)-1, 200);
+  else if (s->value == DSIM_PID_NONE)
+    g_string_append(out, "\"*\"");
   else
     g_string_append_printf(out, "%u", s->value);
 }
@@ -303,6 +306,12 @@ static void sel_to_json(const DsimNet *net, const DsimSel *s, GString *out) {
 void dsim_net_resolve(DsimNet *net, const DsimSelector *sels, size_t n, GArray *out) {
   guint start = out->len;
   for (size_t i = 0; i < n; i++) {
+    if (!sels[i].group && sels[i].pid == DSIM_PID_NONE) {
+      DsimPid count = dsim_world_proc_count(net->world);
+      for (DsimPid p = 1; p <= count; p++)
+        if (dsim_proc_ops(net->world, p)) g_array_append_val(out, p);
+      continue;
+    }
     if (!sels[i].group) {
       g_array_append_val(out, sels[i].pid);
       continue;

@@ -197,9 +197,9 @@ void dsim_link_config_to_json(const DsimLinkConfig *cfg, bool all_fields, GStrin
 
 /* A set of processes: one pid, or every pid that joined a subgroup (of any
  * channel; membership is looked up when a message is sent, so later joins
- * count). */
+ * count), or (pid 0 and no group) every process. */
 typedef struct {
-  DsimPid pid;       /* used when group is NULL */
+  DsimPid pid;       /* used when group is NULL; 0: any process */
   const char *group; /* subgroup name, copied by the functions below */
 } DsimSelector;
 
@@ -347,6 +347,59 @@ void dsim_net_link_faults(const DsimNet *net, GArray *out);
 /* Messages queued in one mailbox before new ones are dropped ("overflow").
  * Default 1,000,000. */
 void dsim_net_set_mailbox_limit(DsimNet *net, uint32_t limit);
+
+/* ---------------------------------------------------------------- nemesis */
+
+/* A nemesis is a seeded random fault generator. It alternates quiet time
+ * and one fault at a time: it waits a sample of `interval`, injects a fault
+ * of a kind chosen by weight against targets it chooses, waits a sample of
+ * that fault's duration, undoes the fault, and starts over; no fault starts
+ * at or after `stop` (one in progress is still undone on time). Every
+ * choice comes from its own stream (DSIM_STREAM_NEMESIS, index: its id), in
+ * this order per fault: the interval before it, the kind (one
+ * dsim_rng_below over the total weight), the targets (below), the duration.
+ * Each fault is traced as a `nemesis` event naming what it chose, followed
+ * by the fault's own events with cause "nemesis". */
+typedef enum {
+  DSIM_NEMESIS_PARTITION = 0, /* targets shuffled (Fisher-Yates) and split in
+                               * two non-empty sides at a random point;
+                               * needs two targets */
+  DSIM_NEMESIS_CRASH,         /* one random live target crashes; restarted
+                               * when the fault ends (if `restart`) */
+  DSIM_NEMESIS_PAUSE,         /* one random running or blocked target is
+                               * paused, then resumed */
+  DSIM_NEMESIS_LOSS,          /* links between targets lose messages with
+                               * probability `loss` (a link rule) */
+  DSIM_NEMESIS_LINK_DOWN,     /* one random ordered pair of distinct targets
+                               * loses its link (both directions) */
+  DSIM_NEMESIS_KINDS
+} DsimNemesisKind;
+const char *dsim_nemesis_kind_name(DsimNemesisKind kind);
+
+typedef struct {
+  DsimNemesisKind kind;
+  uint32_t weight;    /* relative frequency; 0 counts as 1 */
+  DsimDelay duration; /* how long each such fault lasts */
+  double loss;        /* DSIM_NEMESIS_LOSS: the loss probability */
+  bool no_restart;    /* DSIM_NEMESIS_CRASH: leave the process crashed */
+} DsimNemesisFault;
+
+typedef struct {
+  DsimTime start, stop; /* faults may start in [start, stop) */
+  DsimDelay interval;   /* quiet time before each fault */
+  const DsimSelector *targets; /* NULL: every process (spawned pids) */
+  size_t n_targets;
+  const DsimNemesisFault *faults; /* at least one */
+  size_t n_faults;
+} DsimNemesisConfig;
+
+/* Starts a nemesis (the config is copied). Returns its id (> 0), or 0 with
+ * DSIM_CHANNEL_ERROR_INVALID naming the bad field. */
+uint32_t dsim_nemesis_start(DsimNet *net, const DsimNemesisConfig *cfg, GError **error);
+
+/* Stops a nemesis: a fault in progress is undone now and no other starts.
+ * Returns false if no running nemesis has that id. */
+bool dsim_nemesis_stop(DsimNet *net, uint32_t id);
 
 /* ---------------------------------------------------------------- channels */
 

@@ -198,12 +198,12 @@ static const DsimProcClass chatter_class = {"chatter", sizeof(Chatter), chatter_
 
 /* ---------------------------------------------------------------- helpers */
 
-static DsimWorld *world_with_seed(uint64_t seed) {
+G_GNUC_UNUSED static DsimWorld *world_with_seed(uint64_t seed) {
   DsimWorldConfig cfg = {.seed = seed, .until = DSIM_TIME_NEVER, .max_events = 0};
   return dsim_world_new(&cfg);
 }
 
-static DsimPid spawn_sender(DsimWorld *w, DsimPid dst, uint32_t count, DsimTime gap, uint32_t size) {
+G_GNUC_UNUSED static DsimPid spawn_sender(DsimWorld *w, DsimPid dst, uint32_t count, DsimTime gap, uint32_t size) {
   char a[4][32];
   g_snprintf(a[0], sizeof a[0], "%u", dst);
   g_snprintf(a[1], sizeof a[1], "%u", count);
@@ -213,16 +213,16 @@ static DsimPid spawn_sender(DsimWorld *w, DsimPid dst, uint32_t count, DsimTime 
   return dsim_cproc_spawn(w, &sender_class, 4, argv);
 }
 
-static DsimPid spawn_receiver(DsimWorld *w) {
+G_GNUC_UNUSED static DsimPid spawn_receiver(DsimWorld *w) {
   return dsim_cproc_spawn(w, &receiver_class, 0, NULL);
 }
 
-static const Arrival *arrival(guint i) {
+G_GNUC_UNUSED static const Arrival *arrival(guint i) {
   return &g_array_index(rec.arrivals, Arrival, i);
 }
 
 /* Sets the defaults of w's net from a config made by `edit`. */
-static void set_defaults(DsimWorld *w, const DsimLinkConfig *cfg) {
+G_GNUC_UNUSED static void set_defaults(DsimWorld *w, const DsimLinkConfig *cfg) {
   GError *e = NULL;
   gboolean ok = dsim_net_set_defaults(dsim_net_get(w), cfg, &e);
   if (!ok) fail_msg("set_defaults: %s", e->message);

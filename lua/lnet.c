@@ -545,7 +545,7 @@ static bool lrule_fn(DsimNet *net, const DsimMessage *m, void *data, DsimRuleAct
   bool decided = false;
   if (lua_getfield(T, rec, "match") != LUA_TNIL) {
     lua_pushvalue(T, msg);
-    if (!dsim_lua_call_rule(rt, 1, "a net.rule match function")) goto out;
+    if (!dsim_lua_call_rule(rt, 1, "a net.rule match function", NULL)) goto out;
     bool matched = lua_toboolean(T, -1);
     lua_pop(T, 1);
     if (!matched) goto out;
@@ -556,14 +556,20 @@ static bool lrule_fn(DsimNet *net, const DsimMessage *m, void *data, DsimRuleAct
   lua_pushinteger(T, (lua_Integer)r->count);
   lua_setfield(T, msg, "count");
   lua_getfield(T, rec, "action");
+  /* Where the action is defined, for errors about what it returned. */
+  lua_Debug ar;
+  lua_pushvalue(T, -1);
+  lua_getinfo(T, ">S", &ar);
+  char where[128];
+  g_snprintf(where, sizeof where, "%s:%d", ar.short_src, ar.linedefined);
   lua_pushvalue(T, msg);
-  if (!dsim_lua_call_rule(rt, 1, "a net.rule action function")) goto out;
+  if (!dsim_lua_call_rule(rt, 1, "a net.rule action function", NULL)) goto out;
   /* Interpret the result in a protected call too: a bad value is a
    * scenario error with the rule's place, not a longjmp through C. */
   lua_pushcfunction(T, parse_action);
   lua_pushlightuserdata(T, action);
   lua_pushvalue(T, -3);
-  if (dsim_lua_call_rule(rt, 2, "a net.rule action function")) {
+  if (dsim_lua_call_rule(rt, 2, "a net.rule action function", where)) {
     decided = lua_toboolean(T, -1);
     lua_pop(T, 1);
   }

@@ -108,9 +108,10 @@ bool dsim_lua_call_scenario(DsimLua *rt, int nargs, const char *what);
 lua_State *dsim_lua_rule_thread(DsimLua *rt);
 /* Calls the function on top of the rule thread (below it nargs arguments)
  * as a rule: protected, with a traceback, in_rule set, leaving one result.
- * On error fails the world (naming `what` and the sending pid) and returns
- * false with nothing left on the stack. */
-bool dsim_lua_call_rule(DsimLua *rt, int nargs, const char *what);
+ * On error fails the world (naming `what` and the sending pid; the message
+ * starts with `where` if given, for errors raised by C code that has no
+ * place of its own) and returns false with nothing left on the stack. */
+bool dsim_lua_call_rule(DsimLua *rt, int nargs, const char *what, const char *where);
 
 /* Checks, when the run ends, that every subgroup named by net.* or a
  * nemesis was joined by some process. The error names the first place a

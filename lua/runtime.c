@@ -236,7 +236,7 @@ lua_State *dsim_lua_rule_thread(DsimLua *rt) {
   return rt->rule_thread;
 }
 
-bool dsim_lua_call_rule(DsimLua *rt, int nargs, const char *what) {
+bool dsim_lua_call_rule(DsimLua *rt, int nargs, const char *what, const char *where) {
   lua_State *T = rt->rule_thread;
   int base = lua_gettop(T) - nargs; /* the function's index */
   lua_pushcfunction(T, traceback_handler);
@@ -259,6 +259,10 @@ bool dsim_lua_call_rule(DsimLua *rt, int nargs, const char *what) {
     const char *msg = lua_tostring(T, -1);
     GString *m = g_string_new(msg ? msg : "(error object is not a string)");
     if (!msg) g_string_append_printf(m, " in %s", what);
+    if (where) {
+      g_string_prepend(m, ": ");
+      g_string_prepend(m, where);
+    }
     fail_world(rt, dsim_world_self(rt->world), m->str, st);
     g_string_free(m, TRUE);
     lua_pop(T, 1);

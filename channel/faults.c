@@ -88,8 +88,9 @@ void dsim_net_link_faults(const DsimNet *net, GArray *out) {
     }
     if (f.total) g_array_append_val(out, f);
   }
-  qsort(out->data + (size_t)start * sizeof(DsimLinkFaults), out->len - start, sizeof(DsimLinkFaults),
-        link_faults_cmp);
+  if (out->len - start > 1)
+    qsort(out->data + (size_t)start * sizeof(DsimLinkFaults), out->len - start, sizeof(DsimLinkFaults),
+          link_faults_cmp);
 }
 
 /* ---------------------------------------------------------------- drops, traces */

@@ -321,7 +321,7 @@ const DsimNetStats *dsim_net_stats(const DsimNet *net);
 
 /* Injected message faults, counted per directed link. */
 typedef enum {
-  DSIM_FAULT_LOSS = 0,   /* random loss (or a rule's drop: see RULE_DROP) */
+  DSIM_FAULT_LOSS = 0,   /* random loss (the link configuration) */
   DSIM_FAULT_PARTITION,  /* dropped by a partition */
   DSIM_FAULT_LINK_DOWN,  /* dropped by a link down */
   DSIM_FAULT_TOO_BIG,    /* dropped by the size limit */

@@ -414,6 +414,10 @@ void dsim_net_discard_parked(DsimNet *net, DsimPid dst, const char *reason) {
   g_array_set_size(net->parked, kept);
 }
 
+size_t dsim_net_held_now(const DsimNet *net) {
+  return net->parked ? net->parked->len : 0;
+}
+
 void dsim_net_faults_free(DsimNet *net) {
   if (net->parked) {
     for (guint i = 0; i < net->parked->len; i++)

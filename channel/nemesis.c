@@ -272,6 +272,17 @@ uint32_t dsim_nemesis_start(DsimNet *net, const DsimNemesisConfig *cfg, GError *
     g_error_free(e);
     return 0;
   }
+  /* Virtual time must pass between faults, or a nemesis would cycle at one
+   * instant until the event bound stops the run. Every distribution's
+   * location parameter (or its minimum) says how long it usually waits. */
+  const DsimDelay *iv = &cfg->interval;
+  DsimTime typical = MAX(MAX(iv->a, iv->min), iv->kind == DSIM_DELAY_CONSTANT ? 0 : iv->b);
+  if (typical < DSIM_NS_PER_US) {
+    g_set_error(error, DSIM_CHANNEL_ERROR, DSIM_CHANNEL_ERROR_INVALID,
+                "nemesis: interval must be at least 1us (faults would follow each other without time "
+                "passing)");
+    return 0;
+  }
   uint64_t total = 0;
   for (size_t i = 0; i < cfg->n_faults; i++) {
     const DsimNemesisFault *f = &cfg->faults[i];

@@ -131,6 +131,10 @@ static void print_summary(DsimWorld *w, const char *file, DsimEndReason reason, 
     putchar('\n');
   }
   print_link_faults(dsim_net_get(w));
+  size_t held = dsim_net_held_now(dsim_net_get(w));
+  if (held)
+    printf("  held      %zu message%s still kept by the network (a hold never released, or a process "
+           "still paused)\n", held, held == 1 ? "" : "s");
   printf("  checks    %" G_GUINT64_FORMAT " passed, %" G_GUINT64_FORMAT " failed\n",
          dsim_world_checks_passed(w), dsim_world_checks_failed(w));
   GString *b = g_string_new(NULL);

@@ -348,6 +348,9 @@ void dsim_net_link_faults(const DsimNet *net, GArray *out);
  * Default 1,000,000. */
 void dsim_net_set_mailbox_limit(DsimNet *net, uint32_t limit);
 
+/* Copies the network keeps now: held by a hold, or for a paused process. */
+size_t dsim_net_held_now(const DsimNet *net);
+
 /* ---------------------------------------------------------------- nemesis */
 
 /* A nemesis is a seeded random fault generator. It alternates quiet time
@@ -394,7 +397,9 @@ typedef struct {
 } DsimNemesisConfig;
 
 /* Starts a nemesis (the config is copied). Returns its id (> 0), or 0 with
- * DSIM_CHANNEL_ERROR_INVALID naming the bad field. */
+ * DSIM_CHANNEL_ERROR_INVALID naming the bad field (an interval whose
+ * parameters are all below 1 us is refused: time must pass between
+ * faults). */
 uint32_t dsim_nemesis_start(DsimNet *net, const DsimNemesisConfig *cfg, GError **error);
 
 /* Stops a nemesis: a fault in progress is undone now and no other starts.

@@ -178,6 +178,21 @@ class Reproducible(unittest.TestCase):
             self.assertNotIn("faults    on", r.stdout)
 
 
+class Summary(unittest.TestCase):
+    def test_what_the_network_still_holds_is_reported(self):
+        code = ("local a = sim.spawn(function() local ch = channel.new(); ch:join('a'); ch:recvFromAny() end)\n"
+                "sim.spawn(function() local ch = channel.new(); ch:join('b'); ch:sendTo(a, 1); ch:sendTo(a, 2) end)\n"
+                "net.hold('b', 'a')\n")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "held.lua")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(code)
+            r = run(path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("held      2 messages still kept by the network", r.stdout)
+            self.assertIn("hold 2", r.stdout)  # the per-link count
+
+
 class BadArguments(unittest.TestCase):
     """A bad fault argument is a scenario error: exit 2, one line naming the
     file, the line and the argument, never a crash."""
@@ -193,6 +208,8 @@ class BadArguments(unittest.TestCase):
         ("sim.nemesis{ stop = 1, interval = 1, faults = {{'crash', duration = -1}} }",
          "sim.nemesis: faults[1]: delay must not be negative"),
         ("sim.storage_faults{ torn = 2 }", "sim.storage_faults: torn must be a probability"),
+        ("sim.nemesis{ stop = 1, interval = 0, faults = {{'pause', duration = 1}} }",
+         "nemesis: interval must be at least 1us"),
     ]
 
     def test_each_bad_argument(self):

@@ -436,6 +436,11 @@ static void test_nemesis_bad_config(void **state) {
   assert_int_equal(dsim_nemesis_start(net, &cfg, &e), 0);
   assert_non_null(strstr(e->message, "duration"));
   g_clear_error(&e);
+  f.duration.kind = DSIM_DELAY_CONSTANT;
+  cfg.interval = (DsimDelay){.kind = DSIM_DELAY_UNIFORM, .a = 0, .b = 500}; /* 0.5 us */
+  assert_int_equal(dsim_nemesis_start(net, &cfg, &e), 0);
+  assert_non_null(strstr(e->message, "interval must be at least 1us"));
+  g_clear_error(&e);
   assert_false(dsim_nemesis_stop(net, 1));
   dsim_world_free(w);
 }

@@ -105,11 +105,7 @@ static int l_set_clock(lua_State *L) {
     if (!isnum) return luaL_error(L, "sim.set_clock: drift must be a number (got %s)", luaL_typename(L, -1));
   }
   GError *e = NULL;
-  if (!dsim_proc_clock_set(w, pid, offset, drift, "scenario", &e)) {
-    lua_pushfstring(L, "sim.set_clock: %s", e->message);
-    g_error_free(e);
-    return lua_error(L);
-  }
+  if (!dsim_proc_clock_set(w, pid, offset, drift, "scenario", &e)) dsim_lua_raise_in(L, "sim.set_clock", e);
   return 0;
 }
 

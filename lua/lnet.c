@@ -111,11 +111,7 @@ void dsim_lua_checkdelay(lua_State *L, int idx, const char *fn, DsimDelay *d) {
   }
   lua_settop(L, top);
   GError *e = NULL;
-  if (!dsim_delay_validate(d, &e)) {
-    lua_pushfstring(L, "%s: %s", fn, e->message);
-    g_error_free(e);
-    lua_error(L);
-  }
+  if (!dsim_delay_validate(d, &e)) dsim_lua_raise_in(L, fn, e);
 }
 
 /* ---------------------------------------------------------------- fields */

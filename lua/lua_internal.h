@@ -63,8 +63,11 @@ static inline DsimLuaProc *dsim_lua_proc_of(lua_State *L) {
   return *(DsimLuaProc **)lua_getextraspace(L);
 }
 
-/* Raises a Lua error carrying error->message (and frees error). */
+/* Raises a Lua error carrying error->message, after the file:line of the
+ * calling Lua code (and frees error). */
 G_NORETURN int dsim_lua_raise(lua_State *L, GError *error);
+/* Same, with "fn: " before the message. */
+G_NORETURN int dsim_lua_raise_in(lua_State *L, const char *fn, GError *error);
 
 /* Reads a duration argument: seconds as a number, or a string with a unit
  * ("5ms"). Raises a clear error naming `what` otherwise. */

@@ -154,8 +154,19 @@ lua_State *dsim_lua_state(DsimLua *rt) {
 /* ---------------------------------------------------------------- errors */
 
 G_NORETURN int dsim_lua_raise(lua_State *L, GError *error) {
-  lua_pushstring(L, error->message);
+  dsim_lua_raise_in(L, NULL, error);
+}
+
+G_NORETURN int dsim_lua_raise_in(lua_State *L, const char *fn, GError *error) {
+  /* file:line of the Lua code that made the failing call, as luaL_error
+   * gives: the message of a C-level error never says where it came from. */
+  luaL_where(L, 1);
+  if (fn)
+    lua_pushfstring(L, "%s: %s", fn, error->message);
+  else
+    lua_pushstring(L, error->message);
   g_error_free(error);
+  lua_concat(L, 2);
   lua_error(L);
   g_assert_not_reached();
 }

@@ -198,7 +198,10 @@ static const DsimProcClass chatter_class = {"chatter", sizeof(Chatter), chatter_
 
 /* ---------------------------------------------------------------- helpers */
 
+/* A world with that seed, which is printed (every randomized test says
+ * which seed it used). */
 G_GNUC_UNUSED static DsimWorld *world_with_seed(uint64_t seed) {
+  print_message("seed %" G_GUINT64_FORMAT "\n", seed);
   DsimWorldConfig cfg = {.seed = seed, .until = DSIM_TIME_NEVER, .max_events = 0};
   return dsim_world_new(&cfg);
 }

@@ -45,7 +45,6 @@ static uint64_t inversions(void) {
 /* ---------------------------------------------------------------- ordering */
 
 static void run_ordering(DsimOrdering ordering, double duplicate, uint64_t seed) {
-  print_message("seed %" G_GUINT64_FORMAT "\n", seed);
   rec_reset();
   DsimWorld *w = world_with_seed(seed);
   DsimLinkConfig cfg = base_config();

@@ -40,7 +40,6 @@ static void check_binomial(const char *what, uint64_t observed, double n, double
 /* One sender sends N_MESSAGES 16-byte messages at t=0 to one receiver over
  * a link configured by cfg. Returns the world (run to the end). */
 static DsimWorld *run_traffic(uint64_t seed, const DsimLinkConfig *cfg) {
-  print_message("seed %" G_GUINT64_FORMAT "\n", seed);
   rec_reset();
   DsimWorld *w = world_with_seed(seed);
   set_defaults(w, cfg);
@@ -152,7 +151,6 @@ static void test_combined_rates(void **state) {
 /* A link rule's loss applies to its link only. */
 static void test_loss_per_link(void **state) {
   (void)state;
-  print_message("seed 15\n");
   rec_reset();
   DsimWorld *w = world_with_seed(15);
   DsimPid r = spawn_receiver(w);
@@ -339,7 +337,6 @@ static void test_network_delays(void **state) {
   dsim_link_config_init(&cfg);
   cfg.delay = (DsimDelay){.kind = DSIM_DELAY_EXPONENTIAL, .a = (DsimTime)(3 * MS), .min = (DsimTime)MS};
   rec_reset();
-  print_message("seed 21\n");
   DsimWorld *w = world_with_seed(21);
   set_defaults(w, &cfg);
   DsimPid r = spawn_receiver(w);

@@ -189,7 +189,7 @@ int main(int argc, char **argv) {
     }
     B.n = (uint32_t)a;
     B.w2_k = (uint64_t)b;
-    link.delay = (DsimDelay){DSIM_DELAY_UNIFORM, DSIM_NS_PER_MS, 10 * DSIM_NS_PER_MS};
+    link.delay = (DsimDelay){.kind = DSIM_DELAY_UNIFORM, .a = DSIM_NS_PER_MS, .b = 10 * DSIM_NS_PER_MS};
     for (long i = 0; i < a; i++) dsim_cproc_spawn(w, &w2_proc, 0, NULL);
     procs = a;
   } else if (strcmp(wl, "w3") == 0) {

@@ -239,6 +239,7 @@ const DsimPid *dsim_channel_subgroup(DsimChannel *ch, const char *name, size_t *
 gboolean dsim_channel_send_to(DsimChannel *ch, const DsimPid *dsts, size_t n, DsimPayload *payload,
                               GError **error) {
   DsimPid self;
+  g_assert(!ch->net->in_rule); /* a message rule must not send */
   if (!need_process(ch, "sendTo", &self, error)) return FALSE;
   if (!need_joined(ch, "sendTo", "caller", self, error)) return FALSE;
   /* Check every destination before sending any copy: all or nothing. */
@@ -250,6 +251,7 @@ gboolean dsim_channel_send_to(DsimChannel *ch, const DsimPid *dsts, size_t n, Ds
 
 gboolean dsim_channel_send_to_all(DsimChannel *ch, DsimPayload *payload, GError **error) {
   DsimPid self;
+  g_assert(!ch->net->in_rule); /* a message rule must not send */
   if (!need_process(ch, "sendToAll", &self, error)) return FALSE;
   if (!need_joined(ch, "sendToAll", "caller", self, error)) return FALSE;
   /* The member list may grow while we send (it cannot: sending runs no
@@ -373,10 +375,10 @@ gboolean dsim_channel_wait(DsimChannel *ch, const DsimPid *senders, size_t n, Ds
 
 /* ---------------------------------------------------------------- delivery */
 
-static void drop(DsimNet *net, DsimMessage *m, const char *reason, uint64_t *counter) {
+void dsim_channel_drop(DsimNet *net, DsimMessage *m, const char *reason, uint64_t *counter) {
   net->stats.dropped++;
   (*counter)++;
-  dsim_net_trace_drop(net, m, reason);
+  dsim_net_trace_drop(net, m, reason, NULL, 0);
   dsim_net_message_release(net, m);
 }
 
@@ -386,6 +388,7 @@ static void trace_deliver(DsimTrace *tr, DsimWorld *w, const DsimMessage *m) {
   dsim_trace_u64(tr, "copy", m->copy);
   dsim_trace_u64(tr, "src", m->src);
   dsim_trace_u64(tr, "dst", m->dst);
+  if (G_UNLIKELY(m->flags & DSIM_MSG_CORRUPTED)) dsim_trace_bool(tr, "corrupted", true);
   dsim_trace_end(tr);
 }
 
@@ -394,16 +397,13 @@ bool dsim_channel_deliver(DsimWorld *w, void *obj) {
   DsimChannel *ch = msg->ch;
   DsimNet *net = ch->net;
   DsimTrace *tr = dsim_world_trace(w);
-  if (G_UNLIKELY(net->partitions->len) && dsim_net_partitioned(net, msg->src, msg->dst)) {
-    drop(net, msg, "partition", &net->stats.dropped_partition);
-    return true;
-  }
   DsimPid dst = msg->dst;
   DsimProcState state = dsim_proc_state(w, dst);
-  if (G_UNLIKELY(state == DSIM_PROC_CRASHED || state == DSIM_PROC_EXITED)) {
-    drop(net, msg, state == DSIM_PROC_CRASHED ? "crashed" : "exited", &net->stats.dropped_crashed);
+  /* One test on the fault-free path: no topology fault, no release in
+   * progress, and a destination that is running or blocked. */
+  if (G_UNLIKELY(net->cuts->len || net->releasing || (state != DSIM_PROC_RUNNING && state != DSIM_PROC_BLOCKED)) &&
+      dsim_net_arrival_fault(net, msg))
     return true;
-  }
   const DsimProcOps *ops = dsim_proc_ops(w, dst);
   if (ops && ops->direct_delivery) {
     net->stats.delivered++;
@@ -426,7 +426,7 @@ bool dsim_channel_deliver(DsimWorld *w, void *obj) {
     return true;
   }
   if (G_UNLIKELY(m->count >= net->mailbox_limit)) {
-    drop(net, msg, "overflow", &net->stats.dropped_overflow);
+    dsim_channel_drop(net, msg, "overflow", &net->stats.dropped_overflow);
     return true;
   }
   net->stats.delivered++;
@@ -449,7 +449,7 @@ void dsim_channel_discard(DsimChannel *ch, DsimPid pid, const char *reason) {
     DsimMessage *msg = m->head;
     m->head = msg->next;
     m->count--;
-    drop(ch->net, msg, reason, &ch->net->stats.dropped_crashed);
+    dsim_channel_drop(ch->net, msg, reason, &ch->net->stats.dropped_crashed);
   }
   m->tail = NULL;
 }

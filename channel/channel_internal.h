@@ -20,7 +20,11 @@ struct DsimMessage {
   DsimTime sent_at;
   DsimPid src, dst;
   uint32_t copy;
+  uint32_t flags; /* DSIM_MSG_* */
 };
+
+#define DSIM_MSG_CORRUPTED 1u /* bits flipped: the payload is a private copy */
+#define DSIM_MSG_RELEASED 2u  /* scheduled by the release of a hold or a pause */
 
 /* One (channel, pid) pair: membership, input queue and a pending wait. */
 typedef struct {
@@ -63,21 +67,70 @@ typedef struct {
 typedef struct {
   DsimSel from, to;
   DsimLinkConfig cfg;
+  uint32_t id;
 } DsimLinkRule;
 
+/* A topology fault in force: a partition, a link down or a hold. */
 typedef struct {
   uint32_t id;
+  DsimCutKind kind;
   bool oneway;
   GArray *a, *b; /* DsimSel */
-} DsimPartition;
+  char *cause;   /* who made it, for the drops it causes */
+} DsimCut;
+
+/* A per-message rule. */
+typedef struct {
+  uint32_t id;
+  bool any_from, any_to;
+  DsimSel from, to;
+  char *name;
+  DsimRuleFn fn;
+  void *data;
+  GDestroyNotify destroy;
+} DsimMsgRule;
+
+/* State of one directed link, created the first time something needs it:
+ * FIFO ordering, bandwidth, or a fault to count. Never created on the
+ * fault-free path. */
+typedef struct {
+  uint64_t key;          /* src << 32 | dst: the hash key points here */
+  DsimTime busy_until;   /* bandwidth: the link transmits until then */
+  DsimTime last_arrival; /* FIFO: the latest arrival scheduled so far */
+  uint32_t releasing;    /* copies released from a hold or a pause, not yet arrived */
+  uint64_t faults[DSIM_FAULT_KINDS];
+} DsimLinkState;
+
+/* A message kept from delivery: by a hold (its id), or (hold 0) because
+ * its destination is paused. */
+typedef struct {
+  DsimMessage *m;
+  uint32_t hold;
+} DsimParked;
+
+typedef struct DsimNemesis DsimNemesis;
 
 struct DsimNet {
   DsimWorld *world;
   DsimLinkConfig defaults;
-  uint64_t loss_threshold, dup_threshold; /* of the defaults */
+  /* True while a send needs nothing but a delay drawn from the defaults: no
+   * link rule, topology fault, message rule, and defaults without faults,
+   * FIFO, bandwidth or size limit. Recomputed by dsim_net_update_plain(). */
+  bool plain;
+  DsimTime plain_delay; /* the defaults' delay if constant, else -1 */
   GArray *rules;      /* DsimLinkRule, in order added */
-  GArray *partitions; /* DsimPartition, in order made */
-  uint32_t next_partition;
+  uint32_t next_link_rule;
+  GArray *cuts;       /* DsimCut, in order made */
+  uint32_t next_cut;
+  GArray *msg_rules;  /* DsimMsgRule, in order added */
+  uint32_t next_msg_rule;
+  bool in_rule;       /* a message rule is running */
+  GHashTable *links;  /* &DsimLinkState.key -> DsimLinkState* (lookup only) */
+  GPtrArray *link_states; /* DsimLinkState*, creation order; owns them */
+  GArray *parked;     /* DsimParked, in order of arrival */
+  uint64_t releasing; /* released copies not yet arrived, all links */
+  GPtrArray *nemeses; /* DsimNemesis*, creation order; owns them (NULL: none yet) */
+  uint32_t next_nemesis;
   GPtrArray *channels; /* creation order */
   GHashTable *channel_by_name;
   GPtrArray *group_names; /* net-wide group id -> name */
@@ -107,12 +160,33 @@ static inline DsimMember *dsim_member_peek(const DsimChannel *ch, DsimPid pid) {
 DsimMessage *dsim_net_message_alloc(DsimNet *net);
 void dsim_net_message_release(DsimNet *net, DsimMessage *m);
 void dsim_net_send_copy(DsimNet *net, DsimChannel *ch, DsimPid src, DsimPid dst, DsimPayload *p);
-bool dsim_net_partitioned(DsimNet *net, DsimPid src, DsimPid dst);
 uint32_t dsim_net_group_id(DsimNet *net, const char *name);
-void dsim_net_trace_drop(DsimNet *net, const DsimMessage *m, const char *reason);
+bool dsim_net_sel_match(const DsimNet *net, const DsimSel *s, DsimPid pid);
+void dsim_net_update_plain(DsimNet *net);
+/* Traces a drop; `cause` (may be NULL) and `cut` (0: none) are written
+ * when given. */
+void dsim_net_trace_drop(DsimNet *net, const DsimMessage *m, const char *reason, const char *cause,
+                         uint32_t cut);
+
+/* faults.c: everything the fault-free path does not do. */
+void dsim_net_send_faulty(DsimNet *net, DsimMessage *m);
+/* The topology fault separating src from dst now (a partition or link down
+ * for cut_only, any kind otherwise), or NULL. */
+const DsimCut *dsim_net_cut_between(const DsimNet *net, DsimPid src, DsimPid dst, bool cut_only);
+/* Handles an arrival that meets a topology fault or a stopped or paused
+ * destination. Returns true if it took the message (dropped or parked). */
+bool dsim_net_arrival_fault(DsimNet *net, DsimMessage *m);
+void dsim_net_count_fault(DsimNet *net, DsimPid src, DsimPid dst, DsimFaultKind kind);
+void dsim_net_faults_free(DsimNet *net);
+void dsim_net_discard_parked(DsimNet *net, DsimPid dst, const char *reason);
+/* Schedules for delivery now, in arrival order, the copies kept by hold
+ * `hold`, or (hold 0) those kept for the paused process dst. Returns how
+ * many. */
+unsigned dsim_net_unpark(DsimNet *net, uint32_t hold, DsimPid dst);
 
 /* channel.c */
 bool dsim_channel_deliver(DsimWorld *world, void *message);
+void dsim_channel_drop(DsimNet *net, DsimMessage *m, const char *reason, uint64_t *counter);
 void dsim_channel_discard(DsimChannel *ch, DsimPid pid, const char *reason);
 void dsim_channel_free(DsimChannel *ch);
 

@@ -71,6 +71,10 @@ DsimPayload *dsim_message_payload(const DsimMessage *m) {
   return m->payload;
 }
 
+bool dsim_message_corrupted(const DsimMessage *m) {
+  return (m->flags & DSIM_MSG_CORRUPTED) != 0;
+}
+
 void dsim_message_free(DsimMessage *m) {
   if (!m) return;
   dsim_net_message_release(m->ch->net, m);

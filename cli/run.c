@@ -82,6 +82,40 @@ static const GOptionEntry entries[] = {
      "Print only failures and errors (no print() echo, no summary)", NULL},
     G_OPTION_ENTRY_NULL};
 
+static int by_total_desc(const void *pa, const void *pb) {
+  const DsimLinkFaults *a = pa, *b = pb;
+  if (a->total != b->total) return a->total > b->total ? -1 : 1;
+  if (a->src != b->src) return a->src < b->src ? -1 : 1;
+  return a->dst < b->dst ? -1 : a->dst > b->dst;
+}
+
+/* The injected faults per directed link, the links with most faults first
+ * (ties by pid), at most MAX_LINKS of them. */
+#define MAX_LINKS 10
+static void print_link_faults(DsimNet *net) {
+  GArray *links = g_array_new(FALSE, FALSE, sizeof(DsimLinkFaults));
+  dsim_net_link_faults(net, links);
+  if (links->len) {
+    g_array_sort(links, by_total_desc);
+    printf("  faults    on %u link%s (src->dst, most first):\n", links->len, links->len == 1 ? "" : "s");
+    for (guint i = 0; i < links->len && i < MAX_LINKS; i++) {
+      const DsimLinkFaults *f = &g_array_index(links, DsimLinkFaults, i);
+      char name[32];
+      g_snprintf(name, sizeof name, "%u->%u", f->src, f->dst);
+      printf("    %-9s", name);
+      const char *sep = " ";
+      for (int k = 0; k < DSIM_FAULT_KINDS; k++) {
+        if (!f->count[k]) continue;
+        printf("%s%s %" G_GUINT64_FORMAT, sep, dsim_fault_kind_name((DsimFaultKind)k), f->count[k]);
+        sep = ", ";
+      }
+      putchar('\n');
+    }
+    if (links->len > MAX_LINKS) printf("    ... and %u more links\n", links->len - MAX_LINKS);
+  }
+  g_array_unref(links);
+}
+
 static void print_summary(DsimWorld *w, const char *file, DsimEndReason reason, const char *digest) {
   char tbuf[32];
   const DsimNetStats *st = dsim_net_stats(dsim_net_get(w));
@@ -96,10 +130,20 @@ static void print_summary(DsimWorld *w, const char *file, DsimEndReason reason, 
   printf("  messages  %" G_GUINT64_FORMAT " sent, %" G_GUINT64_FORMAT " delivered, %" G_GUINT64_FORMAT
          " received, %" G_GUINT64_FORMAT " dropped, %" G_GUINT64_FORMAT " duplicated\n",
          st->sent, st->delivered, st->received, st->dropped, st->duplicated);
-  if (st->dropped)
+  if (st->dropped) {
     printf("  drops     %" G_GUINT64_FORMAT " loss, %" G_GUINT64_FORMAT " partition, %" G_GUINT64_FORMAT
-           " at stopped processes, %" G_GUINT64_FORMAT " mailbox overflow\n",
+           " at stopped processes, %" G_GUINT64_FORMAT " mailbox overflow",
            st->dropped_loss, st->dropped_partition, st->dropped_crashed, st->dropped_overflow);
+    if (st->dropped_link_down) printf(", %" G_GUINT64_FORMAT " link down", st->dropped_link_down);
+    if (st->dropped_too_big) printf(", %" G_GUINT64_FORMAT " too big", st->dropped_too_big);
+    if (st->dropped_rule) printf(", %" G_GUINT64_FORMAT " by rules", st->dropped_rule);
+    putchar('\n');
+  }
+  print_link_faults(dsim_net_get(w));
+  size_t held = dsim_net_held_now(dsim_net_get(w));
+  if (held)
+    printf("  held      %zu message%s still kept by the network (a hold never released, or a process "
+           "still paused)\n", held, held == 1 ? "" : "s");
   printf("  checks    %" G_GUINT64_FORMAT " passed, %" G_GUINT64_FORMAT " failed\n",
          dsim_world_checks_passed(w), dsim_world_checks_failed(w));
   GString *b = g_string_new(NULL);
@@ -169,6 +213,25 @@ static void trace_end(DsimWorld *w, DsimEndReason reason) {
   dsim_trace_u64(tr, "received", st->received);
   dsim_trace_u64(tr, "dropped", st->dropped);
   dsim_trace_u64(tr, "duplicated", st->duplicated);
+  /* Written only when faults were injected, so that the end line of a
+   * fault-free run stays as it was. */
+  GArray *links = g_array_new(FALSE, FALSE, sizeof(DsimLinkFaults));
+  dsim_net_link_faults(dsim_net_get(w), links);
+  if (links->len) {
+    uint64_t totals[DSIM_FAULT_KINDS] = {0};
+    for (guint i = 0; i < links->len; i++)
+      for (int k = 0; k < DSIM_FAULT_KINDS; k++) totals[k] += g_array_index(links, DsimLinkFaults, i).count[k];
+    GString *j = g_string_new("{");
+    for (int k = 0; k < DSIM_FAULT_KINDS; k++)
+      if (totals[k])
+        g_string_append_printf(j, "%s\"%s\":%" G_GUINT64_FORMAT, j->len > 1 ? "," : "",
+                               dsim_fault_kind_name((DsimFaultKind)k), totals[k]);
+    g_string_append_c(j, '}');
+    dsim_trace_raw(tr, "faults", j->str);
+    dsim_trace_u64(tr, "fault_links", links->len);
+    g_string_free(j, TRUE);
+  }
+  g_array_unref(links);
   dsim_trace_u64(tr, "checks_passed", dsim_world_checks_passed(w));
   dsim_trace_u64(tr, "checks_failed", dsim_world_checks_failed(w));
   dsim_trace_pids(tr, "blocked", (const DsimPid *)(void *)blocked->data, blocked->len);

@@ -87,8 +87,17 @@ static DsimPid *read_pids(lua_State *L, int idx, const char *what, DsimPid *loca
   return pids;
 }
 
+/* A rule decides the fate of a message being sent; sending from inside it
+ * would re-enter the send path. */
+static void check_not_in_rule(lua_State *L, const char *op) {
+  if (dsim_lua_from(L)->in_rule)
+    luaL_error(L, "%s cannot be called from a net.rule function (a rule only decides what happens to "
+                  "a message)", op);
+}
+
 static int l_send_to(lua_State *L) {
   DsimChannel *ch = check_channel(L);
+  check_not_in_rule(L, "sendTo");
   luaL_checkany(L, 3);
   lua_settop(L, 3); /* scratch values go above the arguments */
   size_t n;
@@ -104,6 +113,7 @@ static int l_send_to(lua_State *L) {
 
 static int l_send_to_all(lua_State *L) {
   DsimChannel *ch = check_channel(L);
+  check_not_in_rule(L, "sendToAll");
   luaL_checkany(L, 2);
   DsimPayload *p = dsim_lua_to_payload(L, 2);
   GError *e = NULL;
@@ -113,8 +123,8 @@ static int l_send_to_all(lua_State *L) {
   return 0;
 }
 
-/* The common part of both receives. Returns src, message; or nil after the
- * timeout. */
+/* The common part of both receives. Returns src, message (and true if the
+ * network corrupted it); or nil after the timeout. */
 static int receive(lua_State *L, DsimChannel *ch, const DsimPid *senders, size_t n, int timeout_idx,
                    const char *op) {
   DsimTime timeout = dsim_lua_opttime(L, timeout_idx, n ? "recvFrom: the timeout"
@@ -124,9 +134,9 @@ static int receive(lua_State *L, DsimChannel *ch, const DsimPid *senders, size_t
   GError *e = NULL;
   if (!dsim_channel_recv(ch, senders, n, &m, &e)) dsim_lua_raise(L, e);
   if (m) {
-    dsim_lua_push_message(L, m);
+    int nres = dsim_lua_push_message(L, m);
     dsim_message_free(m);
-    return 2;
+    return nres;
   }
   if (!dsim_channel_wait(ch, senders, n, timeout, op, &e)) dsim_lua_raise(L, e);
   return dsim_lua_block(L, p);

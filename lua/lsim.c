@@ -21,11 +21,7 @@ DsimTime dsim_lua_checktime(lua_State *L, int idx, const char *what) {
   }
   if (lua_type(L, idx) == LUA_TSTRING) {
     GError *e = NULL;
-    if (!dsim_time_parse(lua_tostring(L, idx), &t, &e)) {
-      lua_pushfstring(L, "%s: %s", what, e->message);
-      g_error_free(e);
-      lua_error(L);
-    }
+    if (!dsim_time_parse(lua_tostring(L, idx), &t, &e)) dsim_lua_raise_in(L, what, e);
     return t;
   }
   luaL_error(L, "%s must be a duration: seconds (a number) or a string such as \"5ms\" (got %s)",

@@ -22,6 +22,10 @@ const char dsim_lua_key_threads = 0;
 const char dsim_lua_key_ids = 0;
 const char dsim_lua_key_channels = 0;
 const char dsim_lua_key_loaded = 0;
+const char dsim_lua_key_groups = 0;
+const char dsim_lua_key_links = 0;
+const char dsim_lua_key_rules = 0;
+static const char key_rule_thread = 0;
 
 #define DEFAULT_MAX_STEPS UINT64_C(100000000)
 #define DEFAULT_MAX_MEMORY ((size_t)4 << 30)
@@ -45,13 +49,19 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   return n;
 }
 
-void dsim_lua_push_message(lua_State *L, const DsimMessage *m) {
+int dsim_lua_push_message(lua_State *L, const DsimMessage *m) {
   DsimLua *rt = dsim_lua_from(L);
   bool saved = rt->limit_active;
   rt->limit_active = false;
   lua_pushinteger(L, dsim_message_src(m));
   dsim_lua_push_payload(L, dsim_message_payload(m));
+  int n = 2;
+  if (G_UNLIKELY(dsim_message_corrupted(m))) {
+    lua_pushboolean(L, 1);
+    n = 3;
+  }
   rt->limit_active = saved;
+  return n;
 }
 
 /* Reached only if Lua raises outside any protected call, which the runtime
@@ -137,10 +147,14 @@ DsimLua *dsim_lua_new(DsimWorld *world, const DsimLuaOptions *opt) {
   new_registry_table(L, &dsim_lua_key_ids, "k");
   new_registry_table(L, &dsim_lua_key_channels, NULL);
   new_registry_table(L, &dsim_lua_key_loaded, NULL);
+  new_registry_table(L, &dsim_lua_key_groups, NULL);
+  new_registry_table(L, &dsim_lua_key_links, NULL);
+  new_registry_table(L, &dsim_lua_key_rules, NULL);
   dsim_lua_open_sandbox(rt);
   dsim_lua_open_sim(L);
   dsim_lua_open_channel(L);
   dsim_lua_open_net(L);
+  dsim_lua_open_faults(L);
   /* Threads created later inherit the hook from the main state. */
   lua_sethook(L, count_hook, LUA_MASKCOUNT, DSIM_LUA_HOOK_STEP);
   lua_gc(L, LUA_GCGEN, 0, 0);
@@ -155,11 +169,20 @@ lua_State *dsim_lua_state(DsimLua *rt) {
 /* ---------------------------------------------------------------- errors */
 
 G_NORETURN int dsim_lua_raise(lua_State *L, GError *error) {
-  /* Copy the message into Lua first: the GError must be freed before the
-   * longjmp, and luaL_error adds the caller's file:line. */
-  lua_pushstring(L, error->message);
+  dsim_lua_raise_in(L, NULL, error);
+}
+
+G_NORETURN int dsim_lua_raise_in(lua_State *L, const char *fn, GError *error) {
+  /* file:line of the Lua code that made the failing call, as luaL_error
+   * gives: the message of a C-level error never says where it came from. */
+  luaL_where(L, 1);
+  if (fn)
+    lua_pushfstring(L, "%s: %s", fn, error->message);
+  else
+    lua_pushstring(L, error->message);
   g_error_free(error);
-  luaL_error(L, "%s", lua_tostring(L, -1));
+  lua_concat(L, 2);
+  lua_error(L);
   g_assert_not_reached();
 }
 
@@ -228,6 +251,49 @@ bool dsim_lua_call_scenario(DsimLua *rt, int nargs, const char *what) {
     lua_pop(L, 1);
   }
   lua_remove(L, base);
+  return st == LUA_OK;
+}
+
+lua_State *dsim_lua_rule_thread(DsimLua *rt) {
+  if (!rt->rule_thread) {
+    rt->rule_thread = lua_newthread(rt->L); /* inherits the runaway hook */
+    lua_rawsetp(rt->L, LUA_REGISTRYINDEX, &key_rule_thread);
+  }
+  return rt->rule_thread;
+}
+
+bool dsim_lua_call_rule(DsimLua *rt, int nargs, const char *what, const char *where) {
+  lua_State *T = rt->rule_thread;
+  int base = lua_gettop(T) - nargs; /* the function's index */
+  lua_pushcfunction(T, traceback_handler);
+  lua_insert(T, base);
+  /* A rule runs inside a send, perhaps inside a resumed process: save what
+   * the process's own run uses and give the rule a budget of its own. */
+  DsimLuaProc *saved = rt->running;
+  bool saved_limit = rt->limit_active, saved_in_rule = rt->in_rule;
+  uint64_t saved_hooks = rt->hooks;
+  rt->running = NULL;
+  rt->in_rule = true;
+  rt->hooks = 0;
+  rt->limit_active = true;
+  int st = lua_pcall(T, nargs, 1, base);
+  rt->limit_active = saved_limit;
+  rt->hooks = saved_hooks;
+  rt->in_rule = saved_in_rule;
+  rt->running = saved;
+  if (st != LUA_OK) {
+    const char *msg = lua_tostring(T, -1);
+    GString *m = g_string_new(msg ? msg : "(error object is not a string)");
+    if (!msg) g_string_append_printf(m, " in %s", what);
+    if (where) {
+      g_string_prepend(m, ": ");
+      g_string_prepend(m, where);
+    }
+    fail_world(rt, dsim_world_self(rt->world), m->str, st);
+    g_string_free(m, TRUE);
+    lua_pop(T, 1);
+  }
+  lua_remove(T, base);
   return st == LUA_OK;
 }
 
@@ -335,8 +401,7 @@ static void lproc_wake(DsimWorld *w, DsimPid pid, const DsimProcOps *ops, void *
   g_assert(co && p->blocking);
   switch (kind) {
   case DSIM_WAKE_MESSAGE:
-    dsim_lua_push_message(co, data);
-    resume(p, 2);
+    resume(p, dsim_lua_push_message(co, data));
     break;
   case DSIM_WAKE_TIMEOUT:
     lua_pushnil(co);
@@ -405,6 +470,9 @@ DsimPid dsim_lua_spawn(lua_State *L, int fn_idx, int nargs) {
 }
 
 DsimLuaProc *dsim_lua_blocking_context(lua_State *L, const char *op) {
+  if (dsim_lua_from(L)->in_rule)
+    luaL_error(L, "%s cannot be called from a net.rule function (a rule only decides what happens to "
+                  "a message)", op);
   DsimLuaProc *p = dsim_lua_proc_of(L);
   if (!p || p->co != L) {
     if (dsim_world_self(dsim_lua_from(L)->world) == DSIM_PID_NONE)
@@ -470,6 +538,12 @@ gboolean dsim_lua_run_string(DsimLua *rt, const char *code, const char *name, GE
 
 gboolean dsim_lua_run_finally(DsimLua *rt, GError **error) {
   lua_State *L = rt->L;
+  GError *names = NULL;
+  if (!dsim_lua_check_names(rt, &names)) {
+    fail_world(rt, DSIM_PID_NONE, names->message, LUA_ERRRUN);
+    g_propagate_error(error, names);
+    return FALSE;
+  }
   for (guint i = 0; i < rt->finally_refs->len; i++) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, g_array_index(rt->finally_refs, int, i));
     if (!dsim_lua_call_scenario(rt, 0, "a finally function")) {

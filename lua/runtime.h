@@ -62,8 +62,11 @@ gboolean dsim_lua_run_file(DsimLua *rt, const char *path, GError **error);
 /* Same, for a chunk held in memory (tests); `name` is used in messages. */
 gboolean dsim_lua_run_string(DsimLua *rt, const char *code, const char *name, GError **error);
 
-/* Runs the sim.finally functions in registration order. Stops at the first
- * one that raises an error. */
+/* Checks that every subgroup the scenario named in net.* calls or a nemesis
+ * was joined by some process during the run (a name never joined is a
+ * typo: the error names it and where it was first used), then runs the
+ * sim.finally functions in registration order. Stops at the first error,
+ * which also fails the world. */
 gboolean dsim_lua_run_finally(DsimLua *rt, GError **error);
 
 /* The Lua state (tests use it to inspect globals). */

@@ -115,6 +115,8 @@ static void encode(lua_State *L, int idx, GByteArray *a, int depth) {
   }
 }
 
+static DsimPayload *encode_boxed(lua_State *L, int idx);
+
 DsimPayload *dsim_lua_to_payload(lua_State *L, int idx) {
   idx = lua_absindex(L, idx);
   if (lua_type(L, idx) == LUA_TSTRING) {
@@ -129,6 +131,14 @@ DsimPayload *dsim_lua_to_payload(lua_State *L, int idx) {
     rt->last_string = dsim_payload_ref(p);
     return p;
   }
+  return encode_boxed(L, idx);
+}
+
+DsimPayload *dsim_lua_encode_value(lua_State *L, int idx) {
+  return encode_boxed(L, lua_absindex(L, idx));
+}
+
+static DsimPayload *encode_boxed(lua_State *L, int idx) {
   EncBox *box = lua_newuserdatauv(L, sizeof *box, 0);
   box->bytes = NULL;
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ENCBOX_MT) == LUA_TNIL) {
@@ -226,17 +236,19 @@ static bool decode(lua_State *L, Reader *r, int depth) {
   }
 }
 
+bool dsim_lua_push_encoded(lua_State *L, const void *data, size_t len) {
+  Reader r = {data, (const uint8_t *)data + len};
+  int top = lua_gettop(L);
+  if (decode(L, &r, 0) && r.p == r.end) return true;
+  lua_settop(L, top);
+  lua_pushlstring(L, (const char *)data, len);
+  return false;
+}
+
 bool dsim_lua_push_payload(lua_State *L, const DsimPayload *p) {
   const uint8_t *data = dsim_payload_data(p);
   size_t len = dsim_payload_len(p);
-  if (dsim_payload_type(p) == &dsim_lua_payload_type) {
-    Reader r = {data, data + len};
-    int top = lua_gettop(L);
-    if (decode(L, &r, 0) && r.p == r.end) return true;
-    lua_settop(L, top);
-    lua_pushlstring(L, (const char *)data, len);
-    return false;
-  }
+  if (dsim_payload_type(p) == &dsim_lua_payload_type) return dsim_lua_push_encoded(L, data, len);
   lua_pushlstring(L, (const char *)data, len);
   return true;
 }

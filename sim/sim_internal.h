@@ -14,6 +14,24 @@ typedef struct {
   void *obj;
 } DsimEvent;
 
+typedef struct DsimStable DsimStable;
+
+/* What only some processes need (a pause, a clock that is not the true
+ * time, stable storage), allocated on first use so that a process of the
+ * fault-free path stays small. */
+typedef struct {
+  DsimProcState paused_from; /* PAUSED: the state a resume returns to */
+  bool start_pending;        /* PAUSED: its start fell due meanwhile */
+  GArray *deferred;          /* PAUSED: DsimTimerId fallen due, in order */
+  DsimTime clock_t0, clock_l0; /* the clock's current piece */
+  double clock_drift;
+  DsimStable *stable;
+  bool has_storage_faults; /* else the world's default applies */
+  double storage_lost, storage_torn;
+  bool storage_rng_ready;
+  DsimRng storage_rng;
+} DsimProcExtra;
+
 /* What the delivery path needs of a process, kept apart in a dense array so
  * that a run with 100,000 processes touches 24 bytes per process there
  * instead of a whole record. */
@@ -36,6 +54,7 @@ typedef struct {
   DsimDescribeFn describe;
   void *describe_arg;
   DsimTime blocked_since;
+  DsimProcExtra *extra; /* NULL until needed */
 } __attribute__((aligned(64))) DsimProc;
 
 /* Processes live in fixed-size chunks so that their addresses never move
@@ -46,6 +65,7 @@ typedef struct {
 typedef struct {
   uint32_t gen;       /* bumped when the slot is freed: stale ids miss */
   bool armed;
+  bool deferred; /* fell due while its owner was paused: no heap event */
   DsimPid owner;
   uint32_t prev, next; /* owner's list, slot index + 1 (0: none) */
   uint32_t next_free;  /* free list, slot index + 1 */
@@ -82,6 +102,9 @@ struct DsimWorld {
   uint32_t timers_len, timers_cap;
   uint32_t timer_free; /* slot index + 1 */
 
+  uint32_t paused_count; /* processes paused now: timers must look */
+  double storage_lost, storage_torn; /* default storage faults */
+
   uint64_t checks_passed, checks_failed;
   char *first_failure;
 
@@ -111,5 +134,13 @@ static inline DsimProcHot *dsim_proc_hot(const DsimWorld *w, DsimPid pid) {
 
 /* Trace internals used by world.c. */
 void dsim_trace_free(DsimTrace *trace);
+
+/* world.c */
+DsimProcExtra *dsim_proc_extra(DsimProc *p);
+
+/* stable.c */
+void dsim_stable_free(DsimStable *st);
+/* Applies the storage faults to the writes not yet synced (a crash). */
+void dsim_stable_crash(DsimWorld *world, DsimPid pid, const char *cause);
 
 #endif

@@ -12,6 +12,7 @@
  * at twice the live events. */
 #include "sim_internal.h"
 
+#include <math.h>
 #include <string.h>
 
 G_DEFINE_QUARK(dsim-sim-error-quark, dsim_sim_error)
@@ -119,6 +120,7 @@ static void timer_release(DsimWorld *w, uint32_t slot) {
   DsimTimerSlot *s = &w->timers[slot];
   timer_unlink_owner(w, slot);
   s->armed = false;
+  s->deferred = false;
   s->gen++;
   if (s->gen == 0) s->gen = 1; /* id 0 stays invalid */
   s->next_free = w->timer_free;
@@ -143,6 +145,7 @@ DsimTimerId dsim_timer_start(DsimWorld *w, DsimPid owner, DsimTime delay, DsimTi
   }
   DsimTimerSlot *s = &w->timers[slot];
   s->armed = true;
+  s->deferred = false;
   s->owner = owner;
   s->fn = fn;
   s->data = data;
@@ -166,7 +169,9 @@ bool dsim_timer_cancel(DsimWorld *w, DsimTimerId id) {
   if (id == 0 || slot >= w->timers_len) return false;
   DsimTimerSlot *s = &w->timers[slot];
   if (s->gen != timer_gen_of(id) || !s->armed) return false;
+  bool in_heap = !s->deferred;
   timer_release(w, slot);
+  if (!in_heap) return true; /* deferred by a pause: no event to skip */
   w->stale_events++;
   if (w->stale_events > 1024 && w->stale_events * 2 > w->heap_len) heap_compact(w);
   return true;
@@ -188,6 +193,17 @@ static bool timer_fire(DsimWorld *w, void *obj) {
     g_assert(w->stale_events > 0);
     w->stale_events--;
     return false;
+  }
+  if (G_UNLIKELY(w->paused_count) && s->owner != DSIM_PID_NONE) {
+    DsimProc *p = dsim_proc_get(w, s->owner);
+    if (dsim_proc_hot(w, s->owner)->state == DSIM_PROC_PAUSED) {
+      /* Keep it armed (it can still be cancelled) and fire it at resume. */
+      DsimProcExtra *x = dsim_proc_extra(p);
+      if (!x->deferred) x->deferred = g_array_new(FALSE, FALSE, sizeof(DsimTimerId));
+      g_array_append_val(x->deferred, id);
+      s->deferred = true;
+      return false;
+    }
   }
   DsimTimerFn fn = s->fn;
   void *data = s->data;
@@ -230,6 +246,14 @@ void dsim_world_free(DsimWorld *w) {
     int slot = w->slot_order[i];
     if (w->slots[slot].destroy) w->slots[slot].destroy(w->slots[slot].object);
     w->slots[slot].object = NULL;
+  }
+  for (DsimPid pid = 1; pid <= w->proc_count; pid++) {
+    DsimProc *p = dsim_proc_get(w, pid);
+    if (p->extra) {
+      if (p->extra->deferred) g_array_unref(p->extra->deferred);
+      dsim_stable_free(p->extra->stable);
+      g_free(p->extra);
+    }
   }
   for (size_t i = 0; i < w->proc_chunks_len; i++) {
     g_aligned_free(w->proc_chunks[i]);
@@ -384,8 +408,13 @@ static bool proc_start_event(DsimWorld *w, void *obj) {
   /* The process may have adopted a reserved pid since this was scheduled. */
   DsimPid pid = dsim_proc_resolve(w, (DsimPid)tok);
   DsimProcHot *h = dsim_proc_hot(w, pid);
-  if (h->state != DSIM_PROC_RUNNING || dsim_proc_get(w, pid)->incarnation != (uint32_t)(tok >> 32))
+  DsimProc *p = dsim_proc_get(w, pid);
+  if (p->incarnation != (uint32_t)(tok >> 32)) return false;
+  if (G_UNLIKELY(h->state == DSIM_PROC_PAUSED) && p->extra->paused_from == DSIM_PROC_RUNNING) {
+    p->extra->start_pending = true; /* it starts when it resumes */
     return false;
+  }
+  if (h->state != DSIM_PROC_RUNNING) return false;
   DsimPid saved = w->self;
   w->self = pid;
   h->ops->start(w, pid, h->ops, h->impl);
@@ -447,6 +476,10 @@ gboolean dsim_proc_adopt(DsimWorld *w, DsimPid self, DsimPid target, GError **er
   t->timer_head = me->timer_head;
   for (uint32_t s = t->timer_head; s; s = w->timers[s - 1].next) w->timers[s - 1].owner = target;
   me->timer_head = 0;
+  if (!t->extra) { /* a clock set or storage written before the bind */
+    t->extra = me->extra;
+    me->extra = NULL;
+  }
   mh->state = DSIM_PROC_ADOPTED;
   mh->ops = NULL;
   mh->impl = NULL;
@@ -478,6 +511,7 @@ const char *dsim_proc_state_name(DsimProcState s) {
   case DSIM_PROC_CRASHED: return "crashed";
   case DSIM_PROC_EXITED: return "exited";
   case DSIM_PROC_ADOPTED: return "bound to another pid";
+  case DSIM_PROC_PAUSED: return "paused";
   }
   return "?";
 }
@@ -542,41 +576,59 @@ void dsim_proc_exit(DsimWorld *w, DsimPid pid) {
   notify_stopped(w, pid, false);
 }
 
-gboolean dsim_proc_crash(DsimWorld *w, DsimPid pid, const char *cause, GError **error) {
-  DsimPid real = dsim_proc_resolve(w, pid);
-  if (real == DSIM_PID_NONE) {
-    g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_NO_PROCESS, "crash: pid %u does not exist", pid);
-    return FALSE;
+DsimProcExtra *dsim_proc_extra(DsimProc *p) {
+  if (G_UNLIKELY(!p->extra)) p->extra = g_new0(DsimProcExtra, 1);
+  return p->extra;
+}
+
+/* Resolves pid for a fault operation `op`, or sets a NO_PROCESS error. */
+static DsimProc *fault_target(DsimWorld *w, DsimPid pid, const char *op, DsimPid *real, GError **error) {
+  *real = dsim_proc_resolve(w, pid);
+  if (*real == DSIM_PID_NONE) {
+    g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_NO_PROCESS, "%s: pid %u does not exist", op, pid);
+    return NULL;
   }
+  return dsim_proc_get(w, *real);
+}
+
+static void trace_proc_event(DsimWorld *w, const char *ev, DsimPid pid, const char *cause) {
+  DsimTrace *tr = w->trace;
+  if (!tr) return;
+  dsim_trace_begin(tr, w->now, ev);
+  dsim_trace_u64(tr, "pid", pid);
+  dsim_trace_str(tr, "cause", cause ? cause : "scenario", (size_t)-1, 64);
+  dsim_trace_end(tr);
+}
+
+gboolean dsim_proc_crash(DsimWorld *w, DsimPid pid, const char *cause, GError **error) {
+  DsimPid real;
+  DsimProc *p = fault_target(w, pid, "crash", &real, error);
+  if (!p) return FALSE;
   DsimProcHot *h = dsim_proc_hot(w, real);
-  if (h->state != DSIM_PROC_RUNNING && h->state != DSIM_PROC_BLOCKED) {
+  if (h->state != DSIM_PROC_RUNNING && h->state != DSIM_PROC_BLOCKED && h->state != DSIM_PROC_PAUSED) {
     g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_STATE,
                 "crash: pid %u cannot crash because it is %s", real, dsim_proc_state_name(h->state));
     return FALSE;
   }
+  if (h->state == DSIM_PROC_PAUSED) {
+    w->paused_count--;
+    p->extra->start_pending = false;
+  }
   h->state = DSIM_PROC_CRASHED;
-  DsimProc *p = dsim_proc_get(w, real);
   p->describe = NULL;
   cancel_owned_timers(w, p);
-  DsimTrace *tr = w->trace;
-  if (tr) {
-    dsim_trace_begin(tr, w->now, "crash");
-    dsim_trace_u64(tr, "pid", real);
-    dsim_trace_str(tr, "cause", cause ? cause : "scenario", (size_t)-1, 64);
-    dsim_trace_end(tr);
-  }
+  if (p->extra && p->extra->deferred) g_array_set_size(p->extra->deferred, 0);
+  trace_proc_event(w, "crash", real, cause);
+  if (p->extra && p->extra->stable) dsim_stable_crash(w, real, cause ? cause : "scenario");
   notify_stopped(w, real, true);
   if (h->ops->crash) h->ops->crash(w, real, h->ops, h->impl);
   return TRUE;
 }
 
-gboolean dsim_proc_restart(DsimWorld *w, DsimPid pid, GError **error) {
-  DsimPid real = dsim_proc_resolve(w, pid);
-  if (real == DSIM_PID_NONE) {
-    g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_NO_PROCESS, "restart: pid %u does not exist",
-                pid);
-    return FALSE;
-  }
+gboolean dsim_proc_restart_by(DsimWorld *w, DsimPid pid, const char *cause, GError **error) {
+  DsimPid real;
+  DsimProc *p = fault_target(w, pid, "restart", &real, error);
+  if (!p) return FALSE;
   DsimProcHot *h = dsim_proc_hot(w, real);
   if (h->state != DSIM_PROC_CRASHED && h->state != DSIM_PROC_EXITED) {
     g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_STATE,
@@ -584,7 +636,6 @@ gboolean dsim_proc_restart(DsimWorld *w, DsimPid pid, GError **error) {
                 dsim_proc_state_name(h->state));
     return FALSE;
   }
-  DsimProc *p = dsim_proc_get(w, real);
   p->incarnation++;
   h->state = DSIM_PROC_RUNNING;
   DsimTrace *tr = w->trace;
@@ -592,9 +643,131 @@ gboolean dsim_proc_restart(DsimWorld *w, DsimPid pid, GError **error) {
     dsim_trace_begin(tr, w->now, "restart");
     dsim_trace_u64(tr, "pid", real);
     dsim_trace_u64(tr, "incarnation", p->incarnation);
+    dsim_trace_str(tr, "cause", cause ? cause : "scenario", (size_t)-1, 64);
     dsim_trace_end(tr);
   }
   dsim_world_schedule(w, w->now, proc_start_event, start_token(real, p->incarnation));
+  return TRUE;
+}
+
+gboolean dsim_proc_restart(DsimWorld *w, DsimPid pid, GError **error) {
+  return dsim_proc_restart_by(w, pid, "scenario", error);
+}
+
+gboolean dsim_proc_pause(DsimWorld *w, DsimPid pid, const char *cause, GError **error) {
+  DsimPid real;
+  DsimProc *p = fault_target(w, pid, "pause", &real, error);
+  if (!p) return FALSE;
+  DsimProcHot *h = dsim_proc_hot(w, real);
+  if (h->state != DSIM_PROC_RUNNING && h->state != DSIM_PROC_BLOCKED) {
+    g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_STATE,
+                "pause: pid %u cannot be paused because it is %s", real, dsim_proc_state_name(h->state));
+    return FALSE;
+  }
+  if (real == w->self) {
+    g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_STATE,
+                "pause: pid %u cannot pause itself (it would stop in the middle of its own code)", real);
+    return FALSE;
+  }
+  DsimProcExtra *x = dsim_proc_extra(p);
+  x->paused_from = (DsimProcState)h->state;
+  x->start_pending = false;
+  h->state = DSIM_PROC_PAUSED;
+  w->paused_count++;
+  trace_proc_event(w, "pause", real, cause);
+  return TRUE;
+}
+
+gboolean dsim_proc_resume(DsimWorld *w, DsimPid pid, const char *cause, GError **error) {
+  DsimPid real;
+  DsimProc *p = fault_target(w, pid, "resume", &real, error);
+  if (!p) return FALSE;
+  DsimProcHot *h = dsim_proc_hot(w, real);
+  if (h->state != DSIM_PROC_PAUSED) {
+    g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_STATE,
+                "resume: pid %u is %s, not paused", real, dsim_proc_state_name(h->state));
+    return FALSE;
+  }
+  DsimProcExtra *x = p->extra;
+  h->state = x->paused_from;
+  w->paused_count--;
+  trace_proc_event(w, "resume", real, cause);
+  /* What fell due meanwhile happens now, in the order it fell due: the
+   * start first (nothing else can be due before it), then the timers, then
+   * (through the listeners) the messages that arrived. */
+  if (x->start_pending) {
+    x->start_pending = false;
+    dsim_world_schedule(w, w->now, proc_start_event, start_token(real, p->incarnation));
+  }
+  if (x->deferred) {
+    for (guint i = 0; i < x->deferred->len; i++) {
+      DsimTimerId id = g_array_index(x->deferred, DsimTimerId, i);
+      DsimTimerSlot *s = &w->timers[timer_slot_of(id)];
+      if (s->gen != timer_gen_of(id) || !s->armed || !s->deferred) continue; /* cancelled meanwhile */
+      s->deferred = false;
+      dsim_world_schedule(w, w->now, timer_fire, (void *)(uintptr_t)id);
+    }
+    g_array_set_size(x->deferred, 0);
+  }
+  for (guint i = 0; i < w->listeners->len; i++) {
+    DsimListenerEntry *e = &g_array_index(w->listeners, DsimListenerEntry, i);
+    if (e->l.resumed) e->l.resumed(w, real, e->data);
+  }
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------- clocks */
+
+DsimTime dsim_proc_clock(const DsimWorld *w, DsimPid pid) {
+  const DsimProc *p = dsim_proc_get(w, dsim_proc_resolve(w, pid));
+  if (!p->extra) return w->now;
+  const DsimProcExtra *x = p->extra;
+  DsimTime dt = w->now - x->clock_t0;
+  return x->clock_l0 + dt + (DsimTime)llround(x->clock_drift * (double)dt);
+}
+
+double dsim_proc_clock_drift(const DsimWorld *w, DsimPid pid) {
+  const DsimProc *p = dsim_proc_get(w, dsim_proc_resolve(w, pid));
+  return p->extra ? p->extra->clock_drift : 0.0;
+}
+
+static void clock_piece(DsimWorld *w, DsimProc *p, DsimPid pid, DsimTime reading, double drift,
+                        const char *cause) {
+  DsimProcExtra *x = dsim_proc_extra(p);
+  x->clock_t0 = w->now;
+  x->clock_l0 = reading;
+  x->clock_drift = drift;
+  DsimTrace *tr = w->trace;
+  if (tr) {
+    dsim_trace_begin(tr, w->now, "clock");
+    dsim_trace_u64(tr, "pid", pid);
+    dsim_trace_i64(tr, "offset", reading - w->now);
+    dsim_trace_double(tr, "drift", drift);
+    dsim_trace_str(tr, "cause", cause ? cause : "scenario", (size_t)-1, 64);
+    dsim_trace_end(tr);
+  }
+}
+
+gboolean dsim_proc_clock_set(DsimWorld *w, DsimPid pid, DsimTime offset, double drift, const char *cause,
+                             GError **error) {
+  DsimPid real;
+  DsimProc *p = fault_target(w, pid, "clock", &real, error);
+  if (!p) return FALSE;
+  if (!(drift > -1.0 && drift < 1.0)) {
+    g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_INVALID,
+                "clock: drift must be greater than -1 and less than 1 (got %g)", drift);
+    return FALSE;
+  }
+  clock_piece(w, p, real, w->now + offset, drift, cause);
+  return TRUE;
+}
+
+gboolean dsim_proc_clock_step(DsimWorld *w, DsimPid pid, DsimTime delta, const char *cause,
+                              GError **error) {
+  DsimPid real;
+  DsimProc *p = fault_target(w, pid, "clock", &real, error);
+  if (!p) return FALSE;
+  clock_piece(w, p, real, dsim_proc_clock(w, real) + delta, p->extra ? p->extra->clock_drift : 0.0, cause);
   return TRUE;
 }
 
@@ -610,12 +783,19 @@ unsigned dsim_world_describe_blocked(DsimWorld *w, GString *out, unsigned max_li
     DsimProc *p = dsim_proc_get(w, pid);
     DsimProcHot *h = dsim_proc_hot(w, pid);
     bool idle_handler = h->state == DSIM_PROC_RUNNING && h->ops && h->ops->direct_delivery;
-    if (h->state != DSIM_PROC_BLOCKED && !idle_handler) continue;
+    bool paused = h->state == DSIM_PROC_PAUSED;
+    if (h->state != DSIM_PROC_BLOCKED && !idle_handler && !paused) continue;
     count++;
     if (count > max_lines) continue;
     g_string_append_printf(out, "pid %u (%s%s%s): ", pid, h->ops->kind, p->label ? " " : "",
                            p->label ? p->label : "");
-    if (idle_handler) {
+    if (paused) {
+      g_string_append(out, "paused");
+      if (p->extra->paused_from == DSIM_PROC_BLOCKED && p->describe) {
+        g_string_append(out, " in ");
+        p->describe(w, pid, p->describe_arg, out);
+      }
+    } else if (idle_handler) {
       g_string_append(out, "waiting for messages or timers");
     } else {
       if (p->describe)

@@ -89,7 +89,7 @@ int main(int argc, char **argv) {
   dsim_world_set_trace(w, dsim_trace_new(NULL, NULL)); /* digest only */
   DsimLinkConfig link;
   dsim_link_config_init(&link);
-  link.delay = (DsimDelay){DSIM_DELAY_UNIFORM, 1 * DSIM_NS_PER_MS, 3 * DSIM_NS_PER_MS};
+  link.delay = (DsimDelay){.kind = DSIM_DELAY_UNIFORM, .a = 1 * DSIM_NS_PER_MS, .b = 3 * DSIM_NS_PER_MS};
   link.loss = 0.05;
   dsim_net_set_defaults(dsim_net_get(w), &link, NULL);
 

@@ -85,7 +85,8 @@ typedef enum {
   DSIM_STREAM_SCENARIO = 1, /* draws made by scenario code outside processes */
   DSIM_STREAM_PROCESS = 2,  /* draws made by a process (index: pid) */
   DSIM_STREAM_NETWORK = 3,  /* faults and delays of messages sent by a pid */
-  DSIM_STREAM_NEMESIS = 4,  /* the random fault generator */
+  DSIM_STREAM_NEMESIS = 4,  /* the random fault generator (index: nemesis id) */
+  DSIM_STREAM_STORAGE = 5,  /* torn and lost writes of a pid's stable storage */
 } DsimStream;
 
 /* The next 64 random bits. */
@@ -203,6 +204,8 @@ typedef enum {
   DSIM_PROC_CRASHED,      /* stopped by a crash; may be restarted */
   DSIM_PROC_EXITED,       /* its main function returned */
   DSIM_PROC_ADOPTED,      /* its code moved to a reserved pid by bind() */
+  DSIM_PROC_PAUSED,       /* stopped for a while: runs nothing, receives
+                           * nothing; resumes where it was */
 } DsimProcState;
 
 /* Why a blocked or handler-based process is being woken. */
@@ -288,23 +291,105 @@ void dsim_proc_wake(DsimWorld *world, DsimPid pid, DsimWakeKind kind, void *data
 void dsim_proc_exit(DsimWorld *world, DsimPid pid);
 
 /* Crashes a process: it stops at once, its timers are cancelled, the crash
- * listeners (the channel discards its mailboxes) and ops->crash run. Crashing
- * a crashed, exited or reserved process fails with DSIM_SIM_ERROR_STATE.
- * `cause` is written to the trace ("scenario", "nemesis", ...). */
+ * listeners (the channel discards its mailboxes) and ops->crash run, and
+ * its stable storage keeps only what the storage faults let survive (see
+ * dsim_stable_put()). Crashing a crashed, exited or reserved process fails
+ * with DSIM_SIM_ERROR_STATE. A paused process may crash. `cause` is written
+ * to the trace ("scenario", "nemesis", ...). */
 gboolean dsim_proc_crash(DsimWorld *world, DsimPid pid, const char *cause, GError **error);
 
 /* Restarts a crashed or exited process: its main runs again from the
  * beginning at the current time. A running process must be crashed first. */
 gboolean dsim_proc_restart(DsimWorld *world, DsimPid pid, GError **error);
+/* Same, with the cause written to the trace (dsim_proc_restart() says
+ * "scenario"). */
+gboolean dsim_proc_restart_by(DsimWorld *world, DsimPid pid, const char *cause, GError **error);
+
+/* Pauses a running or blocked process (not the calling one): until it is
+ * resumed it runs no code. Its timers that fall due meanwhile (sleeps,
+ * receive timeouts, C timers) fire when it resumes, in the order they fell
+ * due; messages that arrive meanwhile are kept by the network and delivered
+ * when it resumes, in the order they arrived; a start that falls due
+ * meanwhile happens when it resumes. Fails with DSIM_SIM_ERROR_STATE for
+ * another state or the caller itself, DSIM_SIM_ERROR_NO_PROCESS for an
+ * unknown pid. */
+gboolean dsim_proc_pause(DsimWorld *world, DsimPid pid, const char *cause, GError **error);
+
+/* Resumes a paused process in the state it was paused in. Fails with
+ * DSIM_SIM_ERROR_STATE if it is not paused. */
+gboolean dsim_proc_resume(DsimWorld *world, DsimPid pid, const char *cause, GError **error);
+
+/* ---------------------------------------------------------------- local clocks */
+
+/* Every process has a local clock: a piecewise-linear function of virtual
+ * time that reads the true time until told otherwise. Each change starts a
+ * new piece at the current time t0 with reading L0: at time t >= t0 the
+ * clock reads L0 + (t - t0) + round(drift * (t - t0)), so drift 1e-4 gains
+ * 100 us per second (-1 < drift < 1). Clocks survive crashes and restarts
+ * (they are the machine's, not the program's). Only reading the clock is
+ * affected: timers run on true time. */
+
+/* The local clock of pid now, in ns (may be negative). */
+DsimTime dsim_proc_clock(const DsimWorld *world, DsimPid pid);
+/* Its current drift (0 unless set). */
+double dsim_proc_clock_drift(const DsimWorld *world, DsimPid pid);
+
+/* Sets pid's clock to read now + offset at this instant and to run with
+ * `drift` from here on. Fails with DSIM_SIM_ERROR_INVALID if drift is not
+ * in (-1, 1), DSIM_SIM_ERROR_NO_PROCESS for an unknown pid. */
+gboolean dsim_proc_clock_set(DsimWorld *world, DsimPid pid, DsimTime offset, double drift,
+                             const char *cause, GError **error);
+
+/* Steps pid's clock by delta (may be negative), keeping its drift: what a
+ * clock-synchronisation protocol does to correct it. */
+gboolean dsim_proc_clock_step(DsimWorld *world, DsimPid pid, DsimTime delta, const char *cause,
+                              GError **error);
+
+/* ---------------------------------------------------------------- stable storage */
+
+/* Each process has a stable storage: a map from keys (strings) to byte
+ * strings that survives crashes and restarts. Writes take effect for reads
+ * at once; dsim_stable_sync() makes them durable. A crash makes every write
+ * since the last sync durable too, unless storage faults are configured
+ * (dsim_stable_set_faults()): then each key written since the last sync is,
+ * in the order it was first written, independently
+ *   - lost (it keeps its last durable value) with probability `lost`, else
+ *   - torn with probability `torn`: it keeps only a prefix of its new bytes
+ *     (a uniform length in [0, size)), as if the crash hit mid-write,
+ *   - else written in full.
+ * Draws come from the pid's DSIM_STREAM_STORAGE stream: one for `lost`, then
+ * (if not lost) one for `torn`, then (if torn) one for the length; a
+ * probability of 0 or 1 draws nothing. A key written several times since the
+ * last sync counts once, with its latest value; a deleted key is never torn.
+ * Keys are NUL-terminated strings, values any bytes (NULL with len 0 is an
+ * empty value). pid must have been handed out (asserted). */
+void dsim_stable_put(DsimWorld *world, DsimPid pid, const char *key, const void *data, size_t len);
+/* Removes key (a no-op if absent). */
+void dsim_stable_delete(DsimWorld *world, DsimPid pid, const char *key);
+/* The bytes stored under key, or NULL if there are none. Borrowed: valid
+ * until the next write, sync or crash of that pid. */
+GBytes *dsim_stable_get(DsimWorld *world, DsimPid pid, const char *key);
+/* Appends the keys (char*, borrowed like dsim_stable_get()'s values) to out,
+ * in strcmp order. */
+void dsim_stable_keys(DsimWorld *world, DsimPid pid, GPtrArray *out);
+/* Makes every write of pid so far durable. Returns how many keys it wrote. */
+unsigned dsim_stable_sync(DsimWorld *world, DsimPid pid);
+/* Sets the storage faults of pid, or (pid 0) the default of every process
+ * without its own. Fails with DSIM_SIM_ERROR_INVALID naming `lost` or
+ * `torn` when it is not a probability. */
+gboolean dsim_stable_set_faults(DsimWorld *world, DsimPid pid, double lost, double torn,
+                                GError **error);
 
 /* Number of pids handed out so far (pids are 1..count). */
 DsimPid dsim_world_proc_count(const DsimWorld *world);
 
 /* Something that wants to know when a process stops (the channel discards
- * its mailboxes). Listeners run in registration order. */
+ * its mailboxes) or resumes (the channel delivers what it kept). Listeners run in registration order. */
 typedef struct {
   /* The process stopped: crashed (crashed = true) or its main returned. */
   void (*stopped)(DsimWorld *world, DsimPid pid, bool crashed, void *data);
+  /* The process was resumed after a pause (may be NULL). */
+  void (*resumed)(DsimWorld *world, DsimPid pid, void *data);
 } DsimProcListener;
 void dsim_world_add_listener(DsimWorld *world, const DsimProcListener *listener, void *data);
 

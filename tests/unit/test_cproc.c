@@ -163,7 +163,7 @@ static void echo_protocol_under_loss(void **state) {
   dsim_link_config_init(&link);
   link.loss = 0.3;
   link.duplicate = 0.2;
-  link.delay = (DsimDelay){DSIM_DELAY_UNIFORM, DSIM_NS_PER_MS, 20 * DSIM_NS_PER_MS};
+  link.delay = (DsimDelay){.kind = DSIM_DELAY_UNIFORM, .a = DSIM_NS_PER_MS, .b = 20 * DSIM_NS_PER_MS};
   assert_true(dsim_net_set_defaults(dsim_net_get(w), &link, NULL));
   dsim_cproc_spawn(w, dsim_class_lookup(w, "echo_server"), 0, NULL);
   const char *args[] = {"50", "50ms"};

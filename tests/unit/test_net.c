@@ -178,7 +178,7 @@ static void constant_delay_is_exact(void **state) {
   (void)state;
   DsimLinkConfig cfg;
   dsim_link_config_init(&cfg);
-  cfg.delay = (DsimDelay){DSIM_DELAY_CONSTANT, 3 * DSIM_NS_PER_MS, 3 * DSIM_NS_PER_MS};
+  cfg.delay = (DsimDelay){.kind = DSIM_DELAY_CONSTANT, .a = 3 * DSIM_NS_PER_MS, .b = 3 * DSIM_NS_PER_MS};
   DsimWorld *w = make_world(1, &cfg);
   spawn_source(w, 1000, NULL);
   dsim_world_run(w);
@@ -199,7 +199,7 @@ static void uniform_delay_range_mean_and_reordering(void **state) {
   const uint64_t N = 100000;
   DsimLinkConfig cfg;
   dsim_link_config_init(&cfg);
-  cfg.delay = (DsimDelay){DSIM_DELAY_UNIFORM, 1 * DSIM_NS_PER_MS, 5 * DSIM_NS_PER_MS};
+  cfg.delay = (DsimDelay){.kind = DSIM_DELAY_UNIFORM, .a = 1 * DSIM_NS_PER_MS, .b = 5 * DSIM_NS_PER_MS};
   DsimWorld *w = make_world(9, &cfg);
   spawn_source(w, N, NULL);
   dsim_world_run(w);
@@ -233,7 +233,7 @@ static void link_rules_by_pid_and_group(void **state) {
   DsimLinkConfig slow;
   memset(&slow, 0, sizeof slow);
   slow.fields = DSIM_LINK_DELAY;
-  slow.delay = (DsimDelay){DSIM_DELAY_CONSTANT, 7, 7};
+  slow.delay = (DsimDelay){.kind = DSIM_DELAY_CONSTANT, .a = 7, .b = 7};
   assert_true(dsim_net_set_link(net, &from3, &to1, &slow, NULL));
   DsimLinkConfig c;
   dsim_net_link_config(net, 2, 1, &c);
@@ -281,13 +281,13 @@ static void invalid_configs_name_the_field(void **state) {
   assert_false(dsim_net_set_defaults(net, &c, &e));
   g_clear_error(&e);
   dsim_link_config_init(&c);
-  c.delay = (DsimDelay){DSIM_DELAY_UNIFORM, 5, 1};
+  c.delay = (DsimDelay){.kind = DSIM_DELAY_UNIFORM, .a = 5, .b = 1};
   assert_false(dsim_net_set_defaults(net, &c, &e));
   assert_contains(e->message, "min <= max");
   g_clear_error(&e);
-  c.delay = (DsimDelay){DSIM_DELAY_CONSTANT, -5, -5};
+  c.delay = (DsimDelay){.kind = DSIM_DELAY_CONSTANT, .a = -5, .b = -5};
   assert_false(dsim_net_set_defaults(net, &c, &e));
-  assert_contains(e->message, "negative");
+  assert_contains(e->message, "must be between 0 and 2^53 ns");
   g_clear_error(&e);
   /* The defaults did not change. */
   assert_true(dsim_net_defaults(net)->loss == 0.0);
@@ -320,7 +320,7 @@ static Arrivals run_marked(bool with_noise) {
   DsimLinkConfig cfg;
   dsim_link_config_init(&cfg);
   cfg.loss = 0.3;
-  cfg.delay = (DsimDelay){DSIM_DELAY_UNIFORM, 1000, 900000};
+  cfg.delay = (DsimDelay){.kind = DSIM_DELAY_UNIFORM, .a = 1000, .b = 900000};
   assert_true(dsim_net_set_defaults(dsim_net_get(w), &cfg, NULL));
   memset(&arrivals, 0, sizeof arrivals);
   dsim_cproc_spawn(w, &marking_sink_class, 0, NULL);

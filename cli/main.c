@@ -12,6 +12,8 @@ static const char USAGE[] =
     "\n"
     "commands:\n"
     "  run FILE [--seed N] [--trace PATH] [--until T]   run a Lua scenario\n"
+    "  report TRACE [--html OUT | --format FMT]        summarise, draw or export a trace\n"
+    "  diff TRACE_A TRACE_B [--context N]              the first event where two traces differ\n"
     "  version                                         print the version\n"
     "  help                                            this text\n"
     "\n"
@@ -27,6 +29,8 @@ int main(int argc, char **argv) {
   }
   const char *cmd = argv[1];
   if (strcmp(cmd, "run") == 0) return dsim_cli_run(argc - 1, argv + 1);
+  if (strcmp(cmd, "report") == 0) return dsim_cli_report(argc - 1, argv + 1);
+  if (strcmp(cmd, "diff") == 0) return dsim_cli_diff(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("dsim %s\n", DSIM_VERSION);
     return 0;
@@ -35,6 +39,6 @@ int main(int argc, char **argv) {
     fputs(USAGE, stdout);
     return 0;
   }
-  fprintf(stderr, "dsim: unknown command '%s' (expected run, version or help)\n", cmd);
+  fprintf(stderr, "dsim: unknown command '%s' (expected run, report, diff, version or help)\n", cmd);
   return 2;
 }

@@ -464,7 +464,10 @@ static void build_rows(Draw *dr, DsimDiagram *d, gboolean causal) {
       continue;
     }
     add_row(keys, seen, row_key(dr, it->pid));
-    if (it->kind == DI_SEND || it->kind == DI_DELIVER || it->kind == DI_DROP) add_row(keys, seen, row_key(dr, it->peer));
+    /* a message's other end gets a row too, except a send's receiver in
+     * the causal view: the send is in the past, its arrival may not be */
+    if (it->kind == DI_DELIVER || it->kind == DI_DROP || (it->kind == DI_SEND && !causal))
+      add_row(keys, seen, row_key(dr, it->peer));
   }
   if (!causal) {
     /* every selected process alive in the window has a row, busy or not */

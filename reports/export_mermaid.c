@@ -84,9 +84,11 @@ gboolean dsim_export_mermaid(DsimTraceReader *r, const DsimReportOptions *o, Dsi
     case DSIM_EV_DROP: {
       gboolean drop = ev.kind == DSIM_EV_DROP;
       const char *arrow = drop ? (ev.copy ? "--x" : "-x") : (ev.copy ? "-->>" : "->>");
-      g_string_printf(l, "    p%" G_GUINT64_FORMAT "%sp%" G_GUINT64_FORMAT ": #%" G_GUINT64_FORMAT, ev.src, arrow, ev.dst,
+      /* the message id in parentheses: '#' would start a Mermaid entity */
+      g_string_printf(l, "    p%" G_GUINT64_FORMAT "%sp%" G_GUINT64_FORMAT ": (%" G_GUINT64_FORMAT, ev.src, arrow, ev.dst,
                       ev.mid);
       if (ev.copy) g_string_append_printf(l, " copy %" G_GUINT64_FORMAT, ev.copy);
+      g_string_append_c(l, ')');
       if (copy && copy->data) {
         g_string_append(l, " ");
         safe(l, copy->data, 48);

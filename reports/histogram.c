@@ -115,6 +115,9 @@ guint64 dsim_histogram_percentile(DsimHistogram *h, guint per_mille) {
   /* nearest rank: the smallest value with at least ceil(n * p) samples at or below it */
   guint64 rank = (h->count * per_mille + 999) / 1000;
   if (rank == 0) rank = 1;
+  /* the extremes are known exactly */
+  if (rank == 1) return h->min;
+  if (rank == h->count) return h->max;
   if (h->exact) {
     if (!h->sorted) {
       g_array_sort(h->exact, cmp_u64);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -105,7 +106,7 @@ int dsim_cli_report(int argc, char **argv) {
       {"mermaid-limit", 0, 0, G_OPTION_ARG_INT, &a.mermaid_limit, "Messages in a Mermaid diagram at most (default 500)",
        "N"},
       G_OPTION_ENTRY_NULL};
-  GOptionContext *ctx = g_option_context_new("TRACE - summarise, draw or export a trace");
+  GOptionContext *ctx = g_option_context_new("TRACE - summarise, draw or export a trace (- reads standard input)");
   g_option_context_set_summary(
       ctx, "Reads a trace written by `dsim run --trace` and prints a summary (processes, links, faults, checks),\n"
            "writes an HTML report with a space-time diagram (--html), or exports it for other tools (--format).\n"
@@ -170,6 +171,7 @@ int dsim_cli_report(int argc, char **argv) {
     error = NULL;
     goto done;
   }
+  gboolean removable = FALSE; /* a regular file, which a failed report may delete (never /dev/null) */
   if (out_path) {
     out = fopen(out_path, "wb");
     if (!out) {
@@ -177,6 +179,8 @@ int dsim_cli_report(int argc, char **argv) {
       fprintf(stderr, "dsim report: cannot create '%s': %s\n", out_path, g_strerror(e));
       goto done;
     }
+    struct stat st;
+    removable = fstat(fileno(out), &st) == 0 && S_ISREG(st.st_mode);
   }
   FILE *dest = out ? out : stdout;
   gboolean ok = a.html     ? dsim_report_html(argv[1], &o, dest, &error)
@@ -189,7 +193,7 @@ int dsim_cli_report(int argc, char **argv) {
   }
   out = NULL;
   if (!ok) {
-    if (out_path) remove(out_path); /* no half-written report left behind */
+    if (removable) remove(out_path); /* no half-written report left behind */
     status = report_fail(NULL, error);
     error = NULL;
     goto done;

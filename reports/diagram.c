@@ -229,6 +229,9 @@ static void message_title(GString *s, const DsimTraceEvent *ev, const DsimCopy *
 void dsim_diagram_add(DsimDiagram *d, const DsimTraceEvent *ev, DsimTracker *tk, DsimCopy *copy, const DsimFilter *f,
                       gboolean has_seq, guint64 host, guint32 seq) {
   if (ev->kind == DSIM_EV_SEND && copy && has_seq) copy->send_seq = seq;
+  /* full: nothing more is kept, so skip building hover text for millions
+   * of events (the first one left out is remembered below) */
+  if (!d->keep_last && d->truncated) return;
   Item it = {0};
   it.line = ev->line;
   it.t = ev->t;
@@ -500,7 +503,9 @@ static void build_columns(Draw *dr) {
     gboolean at_peer = it->kind == DI_DROP && (it->flags & F_AT_SEND);
     if (!global) {
       guint64 key = row_key(dr, at_peer ? it->peer : it->pid);
-      row = GPOINTER_TO_UINT(g_hash_table_lookup(dr->row_of, &key)) - 1;
+      guint idx = GPOINTER_TO_UINT(g_hash_table_lookup(dr->row_of, &key));
+      g_assert(idx > 0); /* build_rows() gave every item's process a row */
+      row = idx - 1;
     }
     gboolean fresh = col < 0 || g_array_index(dr->col_t, gint64, col) != it->t || global || used[row];
     if (!fresh && (it->kind == DI_DELIVER || it->kind == DI_RECV || it->kind == DI_DROP)) {

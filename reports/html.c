@@ -448,9 +448,17 @@ gboolean dsim_report_html(const char *path, const DsimReportOptions *o, FILE *ou
   }
   gboolean ok = e == NULL;
   if (ok) dsim_summary_finish(s, r, tk, &f);
+  /* The first pass stopped keeping items before the failed check: read
+   * again for its causal past. Standard input cannot be read twice; the
+   * page then draws the part of the past the first pass kept, and says so. */
+  gboolean past_cut = FALSE;
   if (ok && cz.found && dsim_diagram_first_missing_line(d) <= cz.target.line) {
-    past = causal_pass(path, o, &f, &cz.target, &e);
-    ok = past != NULL;
+    if (strcmp(path, "-") == 0) {
+      past_cut = TRUE;
+    } else {
+      past = causal_pass(path, o, &f, &cz.target, &e);
+      ok = past != NULL;
+    }
   }
   if (ok) {
     GString *h = g_string_sized_new(1 << 16);
@@ -491,6 +499,9 @@ gboolean dsim_report_html(const char *path, const DsimReportOptions *o, FILE *ou
                          "the failing process could know of, through messages it received (happens-before over "
                          "send, delivery and receive, and each process's own order). Partitions and heals before it "
                          "are kept as context.</p>\n");
+      if (past_cut)
+        g_string_append(h, "<p class=\"warn\">The trace came from standard input, which cannot be read twice: only the "
+                           "part of the causal past inside the diagram above is drawn.</p>\n");
       if (past && dsim_diagram_truncated(past))
         g_string_append_printf(h, "<p class=\"warn\">The causal past holds more than %u events: the last ones are "
                                   "drawn.</p>\n",

@@ -140,6 +140,21 @@ class TestHtml(TraceCase):
         self.assertEqual(page.count("past", "heal"), before["heal"])
         self.assertGreater(before["partition"], 0)
 
+    def test_corrupted_copies_are_marked(self):
+        # no scenario corrupts messages yet: mark two deliveries as the
+        # format's future "corrupted" flag would
+        marked = self.path("corrupted.jsonl")
+        with open(self.faults, encoding="utf-8") as f:
+            lines = f.readlines()
+        delivers = [i for i, l in enumerate(lines) if '"ev":"deliver"' in l][:2]
+        for i in delivers:
+            lines[i] = lines[i].rstrip("\n")[:-1] + ',"corrupted":true}\n'
+        with open(marked, "w", encoding="utf-8") as f:
+            f.writelines(lines)
+        _, page = self.page(marked)
+        self.assertEqual(page.count("main", "corrupt"), 2)
+        self.assertEqual(page.count("main", "corrupt-mark"), 2)
+
     def test_scenario_check_failure_is_explained(self):
         # the textbook's checks run in sim.finally: stopping early fails them there
         trace = self.make_trace(LOSSY, 3, "early.jsonl", "--until", "0.02")

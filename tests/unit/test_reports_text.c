@@ -160,6 +160,28 @@ static void test_end_line_disagrees(void **state) {
   g_string_free(t, TRUE);
 }
 
+/* Corruption is not in format version 1's tables: both spellings the
+ * reader accepts mark the copy, and count once per delivered copy. */
+static void test_corruption_and_unknown_kinds(void **state) {
+  (void)state;
+  GString *t = g_string_new(TRACE);
+  g_string_replace(t, "{\"t\":1000000,\"ev\":\"deliver\",\"mid\":1,\"copy\":0,\"src\":2,\"dst\":1}",
+                   "{\"t\":1000000,\"ev\":\"deliver\",\"mid\":1,\"copy\":0,\"src\":2,\"dst\":1,\"corrupted\":true}", 1);
+  g_string_replace(t, "{\"t\":3000000,\"ev\":\"deliver\"",
+                   "{\"t\":2000000,\"ev\":\"corrupt\",\"mid\":1,\"copy\":1}\n"
+                   "{\"t\":2500000,\"ev\":\"pause\",\"pid\":3}\n"
+                   "{\"t\":3000000,\"ev\":\"deliver\"",
+                   1);
+  DsimReportOptions o;
+  dsim_report_options_init(&o);
+  char *text = report(t->str, &o);
+  assert_contains(text, "1 duplicated, 2 corrupted, 1 receive timeouts");
+  assert_contains(text, "  2->1               1      2      1     1     2      1ms      3ms      3ms\n");
+  assert_contains(text, "other     event kinds this dsim does not know: pause 1");
+  g_free(text);
+  g_string_free(t, TRUE);
+}
+
 static void test_window(void **state) {
   (void)state;
   DsimReportOptions o;
@@ -184,7 +206,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_durations), cmocka_unit_test(test_escaping),
       cmocka_unit_test(test_summary),   cmocka_unit_test(test_color_and_filter),
-      cmocka_unit_test(test_end_line_disagrees), cmocka_unit_test(test_window),
+      cmocka_unit_test(test_end_line_disagrees), cmocka_unit_test(test_corruption_and_unknown_kinds),
+      cmocka_unit_test(test_window),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

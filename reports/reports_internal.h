@@ -136,7 +136,8 @@ typedef struct {
   guint64 id;
   gint64 t;
   gboolean oneway;
-  GArray *a, *b;         /* guint64 pids of each side, resolved when the partition began */
+  GArray *a, *b;         /* guint64 pids of each side: its pids, and the members of its subgroups */
+  GPtrArray *a_groups, *b_groups; /* the subgroup names of each side (owned by the tracker) */
   char *text;            /* "{server} | {client}" */
 } DsimPartition;
 

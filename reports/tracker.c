@@ -53,6 +53,8 @@ static void partition_free(gpointer p) {
   DsimPartition *pt = p;
   g_array_unref(pt->a);
   g_array_unref(pt->b);
+  g_ptr_array_unref(pt->a_groups);
+  g_ptr_array_unref(pt->b_groups);
   g_free(pt->text);
   g_free(pt);
 }
@@ -133,6 +135,12 @@ static void add_unique_pid(GArray *a, guint64 pid) {
   g_array_append_val(a, pid);
 }
 
+static gboolean names_contain(GPtrArray *names, const char *interned) {
+  for (guint i = 0; i < names->len; i++)
+    if (g_ptr_array_index(names, i) == interned) return TRUE;
+  return FALSE;
+}
+
 static void join(DsimTracker *tk, guint64 pid, const char *group) {
   DsimProc *p = proc_get(tk, pid);
   char *name = g_string_chunk_insert_const(tk->strings, group);
@@ -142,14 +150,21 @@ static void join(DsimTracker *tk, guint64 pid, const char *group) {
     g_hash_table_insert(tk->groups, name, members);
   }
   add_unique_pid(members, pid);
+  /* The channel matches a partition's subgroups when each message is
+   * checked, so a process joining one later is cut off too. */
+  for (guint i = 0; i < tk->part_list->len; i++) {
+    DsimPartition *pt = g_ptr_array_index(tk->part_list, i);
+    if (names_contain(pt->a_groups, name)) add_unique_pid(pt->a, pid);
+    if (names_contain(pt->b_groups, name)) add_unique_pid(pt->b, pid);
+  }
   for (guint i = 0; i < p->groups->len; i++)
     if (g_ptr_array_index(p->groups, i) == name) return;
   g_ptr_array_add(p->groups, name);
 }
 
-/* A partition side: pids as they are, subgroup names as their members at
- * the time the partition began (as the channel resolves them). */
-static GArray *resolve_side(DsimTracker *tk, JsonArray *side, GString *text) {
+/* A partition side: pids as they are, subgroup names as their members
+ * (kept up to date by join()), and the names themselves in names. */
+static GArray *resolve_side(DsimTracker *tk, JsonArray *side, GString *text, GPtrArray *names) {
   GArray *pids = g_array_new(FALSE, FALSE, sizeof(guint64));
   g_string_append_c(text, '{');
   dsim_describe_members(text, side);
@@ -160,7 +175,9 @@ static GArray *resolve_side(DsimTracker *tk, JsonArray *side, GString *text) {
     if (json_node_get_value_type(e) == G_TYPE_INT64) {
       add_unique_pid(pids, dsim_tracker_resolve(tk, (guint64)json_node_get_int(e)));
     } else {
-      GArray *members = dsim_tracker_group(tk, json_node_get_string(e));
+      char *name = g_string_chunk_insert_const(tk->strings, json_node_get_string(e));
+      g_ptr_array_add(names, name);
+      GArray *members = dsim_tracker_group(tk, name);
       for (guint k = 0; members && k < members->len; k++) add_unique_pid(pids, g_array_index(members, guint64, k));
     }
   }
@@ -179,9 +196,11 @@ static void partition_begin(DsimTracker *tk, const DsimTraceEvent *ev) {
   pt->t = ev->t;
   pt->oneway = ev->oneway;
   GString *text = g_string_new(NULL);
-  pt->a = resolve_side(tk, ev->a, text);
+  pt->a_groups = g_ptr_array_new();
+  pt->b_groups = g_ptr_array_new();
+  pt->a = resolve_side(tk, ev->a, text, pt->a_groups);
   g_string_append(text, ev->oneway ? " -> " : " | ");
-  pt->b = resolve_side(tk, ev->b, text);
+  pt->b = resolve_side(tk, ev->b, text, pt->b_groups);
   pt->text = g_string_free(text, FALSE);
   g_hash_table_insert(tk->partitions, &pt->id, pt);
   g_ptr_array_add(tk->part_list, pt);

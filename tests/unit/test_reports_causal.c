@@ -1,6 +1,7 @@
 /* test_reports_causal.c — vector clocks over a small hand-written trace:
  * process order, a message learnt at recv (Lua) or at delivery (C), spawn
- * and bind edges, and events that belong to no process. */
+ * and bind edges, and events that belong to no process; and the tracker's
+ * partitions, whose subgroup sides follow later joins. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -108,7 +109,46 @@ static void test_clocks(void **state) {
   fixture_remove(path);
 }
 
+/* The tracker: partition sides name subgroups, which the channel matches
+ * when each message is checked, so a process that joins one after the
+ * partition began is on that side too; a heal ends the partition. */
+static void test_partition_sides_follow_joins(void **state) {
+  (void)state;
+  char *path = fixture_trace(
+      "{\"t\":0,\"ev\":\"join\",\"pid\":1,\"ch\":\"c\",\"group\":\"s\"}\n"
+      "{\"t\":0,\"ev\":\"join\",\"pid\":2,\"ch\":\"c\",\"group\":\"k\"}\n"
+      "{\"t\":1,\"ev\":\"partition\",\"id\":4,\"a\":[\"s\"],\"b\":[\"k\",9],\"oneway\":true}\n"
+      "{\"t\":2,\"ev\":\"join\",\"pid\":3,\"ch\":\"c\",\"group\":\"k\"}\n"
+      "{\"t\":3,\"ev\":\"heal\",\"id\":4}\n");
+  GError *error = NULL;
+  DsimTraceReader *r = dsim_trace_reader_open(path, &error);
+  DsimTracker *tk = dsim_tracker_new();
+  DsimTraceEvent ev;
+  while (dsim_trace_reader_next(r, &ev, &error)) {
+    DsimCopy *copy = dsim_tracker_apply(tk, &ev);
+    if (ev.kind == DSIM_EV_HEAL) {
+      DsimPartition *pt = dsim_tracker_partition(tk, 4);
+      assert_non_null(pt); /* still there while the heal is handled */
+      assert_true(pt->oneway);
+      assert_string_equal(pt->text, "{s} -> {k, 9}");
+      assert_int_equal(pt->a->len, 1);
+      assert_int_equal(g_array_index(pt->a, guint64, 0), 1);
+      assert_int_equal(pt->b->len, 3);
+      assert_int_equal(g_array_index(pt->b, guint64, 0), 2);
+      assert_int_equal(g_array_index(pt->b, guint64, 1), 9);
+      assert_int_equal(g_array_index(pt->b, guint64, 2), 3);
+    }
+    dsim_tracker_release(tk, &ev, copy);
+  }
+  assert_null(error);
+  assert_null(dsim_tracker_partition(tk, 4));
+  assert_int_equal(dsim_tracker_partitions(tk)->len, 0);
+  dsim_tracker_free(tk);
+  dsim_trace_reader_free(r);
+  fixture_remove(path);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_clocks)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_clocks), cmocka_unit_test(test_partition_sides_follow_joins)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,19 +109,22 @@ static gboolean read_line(DsimTraceReader *r, const char **line, gsize *len, GEr
   }
 }
 
-/* Parses one line into the parser's tree; returns its root object. */
+/* Parses one line into the parser's tree; returns its root object. On the
+ * first line, a line that is not JSON means a file that is not a trace. */
 static JsonObject *parse_line(DsimTraceReader *r, const char *line, gsize len, GError **error) {
+  const char *what = r->line == 1 ? "not a dsim trace: not valid JSON" : "not valid JSON";
+  int code = r->line == 1 ? DSIM_REPORTS_ERROR_FORMAT : DSIM_REPORTS_ERROR_PARSE;
   if (!dsim_json_check_syntax(line, len, r->syntax_why, sizeof r->syntax_why)) {
-    set_error(r, error, DSIM_REPORTS_ERROR_PARSE, "not valid JSON: %s", r->syntax_why);
+    set_error(r, error, code, "%s: %s", what, r->syntax_why);
     return NULL;
   }
   if (!g_utf8_validate_len(line, len, NULL)) {
-    set_error(r, error, DSIM_REPORTS_ERROR_PARSE, "not valid JSON: the line is not UTF-8");
+    set_error(r, error, code, "%s: the line is not UTF-8", what);
     return NULL;
   }
   GError *e = NULL;
   if (!json_parser_load_from_data(r->parser, line, (gssize)len, &e)) {
-    set_error(r, error, DSIM_REPORTS_ERROR_PARSE, "not valid JSON: %s", e->message);
+    set_error(r, error, code, "%s: %s", what, e->message);
     g_error_free(e);
     return NULL;
   }

@@ -409,7 +409,7 @@ static void write_checks(Text *t, DsimSummary *s, guint max_rows) {
     return;
   }
   /* all of them when they fit; otherwise the failures first */
-  gboolean all = s->checks_more == 0 && (max_rows == 0 || total <= max_rows);
+  gboolean all = max_rows == 0 || (s->checks_more == 0 && total <= max_rows);
   guint shown = 0;
   for (guint i = 0; i < s->checks->len; i++) {
     DsimCheckEntry *c = g_ptr_array_index(s->checks, i);
@@ -420,7 +420,7 @@ static void write_checks(Text *t, DsimSummary *s, guint max_rows) {
   }
   if (total > shown) {
     g_string_append_printf(t->line, "  ... %" G_GUINT64_FORMAT " more not listed (%s)", total - shown,
-                           all ? "--all lists more" : "passed checks are listed when few");
+                           max_rows ? "--all lists them" : "a report keeps the first 200 of each outcome");
     flush(t);
   }
 }

@@ -40,7 +40,7 @@ class TestBadInput(TraceCase):
             ("newer.jsonl", "".join([header.replace('"version":1', '"version":7')] + lines[1:]), 1,
              "trace format version 7 is newer than this dsim reads"),
             ("noheader.jsonl", "".join(lines[1:]), 1, "missing header"),
-            ("garbage.jsonl", b"\x00\x01\xfe\xff binary\n more\n", 1, "not valid JSON"),
+            ("garbage.jsonl", b"\x00\x01\xfe\xff binary\n more\n", 1, "not a dsim trace: not valid JSON"),
             ("backwards.jsonl", "".join(lines[:-1] + ['{"t":0,"ev":"log","pid":1,"msg":"late"}\n']), n,
              "time goes backwards"),
             ("field.jsonl", "".join(lines[:2] + ['{"t":0,"ev":"send","mid":1,"src":1}\n'] + lines[2:]), 3,

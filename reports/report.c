@@ -17,6 +17,10 @@ void dsim_report_options_init(DsimReportOptions *o) {
 }
 
 gboolean dsim_report_options_check(const DsimReportOptions *o, GError **error) {
+  if ((o->from_ns != G_MININT64 && o->from_ns < 0) || o->to_ns < 0) {
+    g_set_error(error, DSIM_REPORTS_ERROR, DSIM_REPORTS_ERROR_INVALID, "the window must be at non-negative times");
+    return FALSE;
+  }
   if (o->from_ns != G_MININT64 && o->to_ns != G_MAXINT64 && o->from_ns > o->to_ns) {
     g_set_error(error, DSIM_REPORTS_ERROR, DSIM_REPORTS_ERROR_INVALID, "the window is empty: --from is after --to");
     return FALSE;

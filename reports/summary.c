@@ -93,8 +93,8 @@ DsimSummary *dsim_summary_new(const DsimTraceReader *r, const DsimReportOptions 
   if (o->from_ns != G_MININT64 && o->to_ns != G_MAXINT64) {
     s->rate.started = s->rate.fixed = TRUE;
     s->rate.origin = o->from_ns;
-    gint64 span = o->to_ns - o->from_ns + 1;
-    s->rate.width = MAX((gint64)1, (span + DSIM_RATE_BINS - 1) / DSIM_RATE_BINS);
+    gint64 span = o->to_ns - o->from_ns + 1; /* no overflow: 0 <= from <= to < G_MAXINT64 */
+    s->rate.width = MAX((gint64)1, span / DSIM_RATE_BINS + (span % DSIM_RATE_BINS != 0));
   }
   return s;
 }

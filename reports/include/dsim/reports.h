@@ -212,8 +212,8 @@ typedef struct {
  * DSIM_REPORT_DEFAULT_* limits. */
 void dsim_report_options_init(DsimReportOptions *options);
 
-/* Checks options that are wrong whatever the trace (a window whose start
- * is after its end). Returns FALSE with *error set. Every report function
+/* Checks options that are wrong whatever the trace (a window at negative
+ * times, or whose start is after its end). Returns FALSE with *error set. Every report function
  * calls it; a caller may call it first, before creating an output file. */
 gboolean dsim_report_options_check(const DsimReportOptions *options, GError **error);
 

@@ -6,5 +6,9 @@
 
 int dsim_cli_run(int argc, char **argv);
 int dsim_cli_sweep(int argc, char **argv);
+/* `dsim report TRACE`: summary, HTML report or export (cli/report.c). */
+int dsim_cli_report(int argc, char **argv);
+/* `dsim diff TRACE_A TRACE_B`: 0 same, 1 different, 2 error (cli/report.c). */
+int dsim_cli_diff(int argc, char **argv);
 
 #endif

@@ -13,6 +13,8 @@ static const char USAGE[] =
     "commands:\n"
     "  run FILE [--seed N] [--trace PATH] [--until T]   run a Lua scenario\n"
     "  sweep FILE --seeds A..B [-j N]                  run it under many seeds, list failures\n"
+    "  report TRACE [--html OUT | --format FMT]        summarise, draw or export a trace\n"
+    "  diff TRACE_A TRACE_B [--context N]              the first event where two traces differ\n"
     "  version                                         print the version\n"
     "  help                                            this text\n"
     "\n"
@@ -29,6 +31,8 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "run") == 0) return dsim_cli_run(argc - 1, argv + 1);
   if (strcmp(cmd, "sweep") == 0) return dsim_cli_sweep(argc - 1, argv + 1);
+  if (strcmp(cmd, "report") == 0) return dsim_cli_report(argc - 1, argv + 1);
+  if (strcmp(cmd, "diff") == 0) return dsim_cli_diff(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("dsim %s\n", DSIM_VERSION);
     return 0;
@@ -37,6 +41,6 @@ int main(int argc, char **argv) {
     fputs(USAGE, stdout);
     return 0;
   }
-  fprintf(stderr, "dsim: unknown command '%s' (expected run, sweep, version or help)\n", cmd);
+  fprintf(stderr, "dsim: unknown command '%s' (expected run, sweep, report, diff, version or help)\n", cmd);
   return 2;
 }

@@ -181,7 +181,7 @@ static void net_detach(void *obj) {
 static void on_stopped(DsimWorld *world, DsimPid pid, bool crashed, void *data) {
   (void)world;
   DsimNet *net = data;
-  const char *reason = crashed ? "crash" : "exited";
+  const char *reason = crashed ? "crash" : "exit";
   for (guint i = 0; i < net->channels->len; i++)
     dsim_channel_discard(g_ptr_array_index(net->channels, i), pid, reason);
   dsim_net_discard_parked(net, pid, reason);

@@ -744,7 +744,7 @@ static void draw_items(Draw *dr, const DsimCausalTarget *target) {
       int ys = row_y(dr, it->peer);
       int xs = ref ? col_x(ref->col) : LEFT;
       if (it->flags & F_QUEUED) {
-        draw_cross(o, x, y, "drop queued", it->title, dr);
+        draw_cross(o, x, y, (it->flags & F_DUP) ? "drop queued dup" : "drop queued", it->title, dr);
       } else if (it->flags & F_AT_SEND) {
         /* lost as it left: a stub from the sender a third of the way to the receiver */
         int xe = x + COLW / 2, ye = ys + (y - ys) / 3;

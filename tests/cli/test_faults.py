@@ -193,6 +193,29 @@ class Summary(unittest.TestCase):
             self.assertIn("hold 2", r.stdout)  # the per-link count
 
 
+    def test_queued_messages_are_dropped_at_exit_and_crash(self):
+        # a receiver waits, takes one message and returns (two still queued: 'exit');
+        # another is crashed with two queued ('crash'); a later send to the
+        # crashed one arrives after it stopped ('crashed').
+        code = ("local function one() local ch = channel.new(); ch:join('r'); sim.sleep(0.2); ch:recvFromAny() end\n"
+                "local a = sim.spawn(one)\n"
+                "local b = sim.spawn(function() local ch = channel.new(); ch:join('r'); sim.sleep(1) end)\n"
+                "sim.spawn(function() local ch = channel.new(); ch:join('s')\n"
+                "  for i = 1, 3 do ch:sendTo(a, i) end\n"
+                "  ch:sendTo(b, 1); ch:sendTo(b, 2)\n"
+                "  sim.sleep(0.5); ch:sendTo(b, 3) end)\n"
+                "sim.at(0.1, function() sim.crash(b) end)\n")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "queued.lua")
+            trace = os.path.join(d, "t.jsonl")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(code)
+            r = run(path, "--trace", trace)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            drops = [(e["dst"], e["reason"]) for e in read_trace(trace)[1:] if e["ev"] == "drop"]
+            self.assertEqual(collections.Counter(drops), {(1, "exit"): 2, (2, "crash"): 2, (2, "crashed"): 1})
+
+
 class BadArguments(unittest.TestCase):
     """A bad fault argument is a scenario error: exit 2, one line naming the
     file, the line and the argument, never a crash."""

@@ -694,7 +694,10 @@ void dsim_summary_finish(DsimSummary *s, const DsimTraceReader *r, DsimTracker *
       g_hash_table_remove(s->procs, &p->pid);
       continue;
     }
-    if (dsim_filter_match(f, tk, p->pid)) proc_stats(s, p->pid);
+    if (!dsim_filter_match(f, tk, p->pid)) continue;
+    DsimProcStats *st = proc_stats(s, p->pid);
+    /* still paused when the trace (or the window) ends */
+    if (p->paused && s->events && s->last_t >= p->paused_t && st->pauses) st->paused_ns += s->last_t - p->paused_t;
   }
   if (s->complete && !s->windowed && !f->active && s->has_end) cross_check(s);
 }

@@ -206,13 +206,15 @@ void dsim_tracker_in_flight(const DsimTracker *tk, guint64 *on_network, guint64 
 /* ---------------------------------------------------------------- causal.c */
 
 /* Vector clocks over "hosts": every process, plus host 0 for scenario code
- * (logs and checks with pid 0, partitions, heals, configuration). An event
+ * (logs and checks with pid 0, partitions, heals, configuration, links
+ * down and up, holds and releases, rules, the nemesis). Pauses, resumes,
+ * clock changes and stable-storage events belong to their process. An event
  * of a host increments its own entry; spawn merges the parent's clock, bind
  * the clock of the pid it replaces, recv (and deliver to a C process) the
  * sender's clock at the send. deliver to a Lua process is an event of the
  * receiver without a merge: the process learns the message only when it
- * takes it. Network-only events (dup, drop, corrupt) and reserved joins
- * belong to no host. */
+ * takes it. Network-only events (dup, drop, corrupt, delay, held) and
+ * reserved joins belong to no host. */
 typedef struct DsimCausal DsimCausal;
 
 DsimCausal *dsim_causal_new(void);

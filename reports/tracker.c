@@ -370,8 +370,6 @@ DsimCopy *dsim_tracker_apply(DsimTracker *tk, const DsimTraceEvent *ev) {
     DsimCopy *orig = ev->copy ? copy_lookup(tk, ev->mid, 0) : NULL;
     c = copy_new(tk, ev->mid, ev->copy, ev->src, ev->dst);
     if (orig) {
-      c->extra_ns = orig->extra_ns; /* a rule's delay applies to the duplicates too */
-      c->delay_rule = orig->delay_rule;
       c->sent_t = orig->sent_t;
       c->size = orig->size;
       c->data = g_strdup(orig->data);

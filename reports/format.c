@@ -302,7 +302,7 @@ void dsim_describe_nemesis(GString *out, const DsimTraceEvent *ev) {
   char b[DSIM_TIME_BUF];
   dsim_append_clean(out, ev->fault, 30);
   if (ev->skipped) {
-    g_string_append(out, " skipped: no target fitted");
+    g_string_append(out, ": turn skipped, no target fitted");
     return;
   }
   JsonNode *targets = json_object_get_member(ev->object, "targets");

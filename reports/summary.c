@@ -364,7 +364,7 @@ static void timeline_nemesis(DsimSummary *s, const DsimTraceEvent *ev) {
   else if (ev->kind == DSIM_EV_NEMESIS_STOP)
     g_string_append(text, "stopped");
   else {
-    g_string_append(text, "chose ");
+    if (!ev->skipped) g_string_append(text, "chose ");
     dsim_describe_nemesis(text, ev);
   }
   timeline_add_text(s, ev, what, FALSE, text);

@@ -77,9 +77,19 @@ static void field(Text *t, const char *label, const char *value) {
   flush(t);
 }
 
+/* Prints the line in colour code (NULL: none), if colours are on. */
+static void flush_in(Text *t, const char *code) {
+  if (!code || !t->color) {
+    flush(t);
+    return;
+  }
+  fprintf(t->out, "%s%s%s\n", code, t->line->str, c_off(t));
+  g_string_truncate(t->line, 0);
+}
+
 /* "label     value" over as many lines as the value needs, broken after
- * ", " (a list must not lose its tail to the 80-column cut). */
-static void field_wrapped(Text *t, const char *label, const char *value) {
+ * ", " or "; " (a list must not lose its tail to the 80-column cut). */
+static void field_wrapped(Text *t, const char *label, const char *value, const char *code) {
   const char *p = value;
   gboolean first = TRUE;
   while (*p) {
@@ -90,19 +100,19 @@ static void field_wrapped(Text *t, const char *label, const char *value) {
     for (guint n = 0; *end && n < room; n++) end = g_utf8_next_char(end);
     if (!*end) {
       g_string_append(t->line, p);
-      flush(t);
+      flush_in(t, code);
       return;
     }
-    /* the last ", " that fits; a line with none is cut as usual */
+    /* the last separator that fits; a line with none is cut as usual */
     for (const char *q = p; q + 1 < end; q++)
-      if (q[0] == ',' && q[1] == ' ') cut = q + 1;
+      if ((q[0] == ',' || q[0] == ';') && q[1] == ' ') cut = q + 1;
     if (!cut) {
       rest(t->line, p);
-      flush(t);
+      flush_in(t, code);
       return;
     }
     g_string_append_len(t->line, p, cut - p);
-    flush(t);
+    flush_in(t, code);
     p = cut + 1;
   }
 }
@@ -166,10 +176,7 @@ static void write_header(Text *t, DsimSummary *s) {
   }
   if (s->end_mismatch) {
     g_string_printf(v, "the end line disagrees with the trace: %s", s->end_mismatch);
-    cell(t->line, "warning", 10, FALSE);
-    rest(t->line, v->str);
-    fprintf(t->out, "%s%s%s\n", c_on(t, YELLOW), t->line->str, c_off(t));
-    g_string_truncate(t->line, 0);
+    field_wrapped(t, "warning", v->str, YELLOW);
   }
   g_string_free(v, TRUE);
 }
@@ -185,7 +192,7 @@ static void write_messages(Text *t, DsimSummary *s) {
   char *drops = dsim_summary_drop_text(s);
   if (drops) {
     g_string_printf(v, "dropped by reason: %s", drops);
-    field_wrapped(t, "", v->str);
+    field_wrapped(t, "", v->str, NULL);
     g_free(drops);
   }
   g_string_printf(v,

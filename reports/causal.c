@@ -133,9 +133,26 @@ gboolean dsim_causal_apply(DsimCausal *c, const DsimTraceEvent *ev, DsimTracker 
       from_len = copy->vclock_len;
     }
     break;
+  case DSIM_EV_PAUSE:
+  case DSIM_EV_RESUME:
+  case DSIM_EV_CLOCK:
+  case DSIM_EV_STABLE:
+  case DSIM_EV_STABLE_LOST:
+  case DSIM_EV_STABLE_TORN:
+    pid = ev->pid;
+    break;
   case DSIM_EV_CONFIG:
   case DSIM_EV_PARTITION:
   case DSIM_EV_HEAL:
+  case DSIM_EV_LINK_DOWN:
+  case DSIM_EV_LINK_UP:
+  case DSIM_EV_HOLD:
+  case DSIM_EV_RELEASE:
+  case DSIM_EV_RULE:
+  case DSIM_EV_UNRULE:
+  case DSIM_EV_NEMESIS_START:
+  case DSIM_EV_NEMESIS:
+  case DSIM_EV_NEMESIS_STOP:
     pid = 0;
     break;
   default:

@@ -15,8 +15,11 @@
  * from the send to the delivery; drops end in a cross where they happened
  * (next to the sender for a loss at send time, on the receiver's row for a
  * drop on arrival or from its queue); crashes, restarts, partitions,
- * checks, timeouts and logs are marks on the rows. Everything has a
- * <title>, which browsers show on hover.
+ * checks, timeouts and logs are marks on the rows. A pause is a band on
+ * the process's row from pause to resume; links down and holds are drawn
+ * like partitions (bands on the rows of both sides). A copy that waited
+ * in the network (held) or that a rule delayed has a mark at its arrow's
+ * head. Everything has a <title>, which browsers show on hover.
  *
  * Causal past (dsim_causal_apply()): an item is in the past of the target
  * event if its process's entry in the target's vector clock is at least
@@ -28,6 +31,11 @@
 #include <string.h>
 
 #define OTHERS G_MAXUINT64
+
+static const char *const cut_names[] = {"partition", "link down", "hold"};
+static const char *const cut_classes[] = {"partition", "linkdown", "holdcut"};
+static const char *const cut_labels[] = {"cut", "down", "hold"};
+static const char *const cut_end_classes[] = {"", " linkup", " release"};
 
 typedef enum {
   DI_SPAWN,
@@ -43,8 +51,12 @@ typedef enum {
   DI_LOG,
   DI_CHECK,
   DI_ERROR,
-  DI_PARTITION,
-  DI_HEAL,
+  DI_PARTITION, /* also a link down or a hold: see cut */
+  DI_HEAL,      /* also a link up or a release */
+  DI_PAUSE,
+  DI_RESUME,
+  DI_CLOCK,
+  DI_STORAGE,   /* stable_lost, stable_torn */
 } ItemKind;
 
 enum {
@@ -54,6 +66,8 @@ enum {
   F_AT_SEND = 8,  /* a drop at the moment of the send */
   F_QUEUED = 16,  /* a drop from the receiver's input queue (it had arrived) */
   F_BEFORE = 32,  /* a partition already in force when the diagram starts */
+  F_HELD = 64,    /* the copy waited in the network (hold or paused receiver) */
+  F_DELAYED = 128, /* a message rule added delay */
 };
 
 typedef struct {
@@ -68,6 +82,7 @@ typedef struct {
   guint64 host;
   guint32 seq, ref_seq;
   guint64 id;        /* partition, heal */
+  DsimCutKind cut;   /* partition, heal: which kind of cut */
   GArray *side_a, *side_b;
   char *title;
   guint col;         /* scratch while drawing */
@@ -80,6 +95,7 @@ struct DsimDiagram {
   guint64 next_no;
   gboolean truncated, begun;
   GHashTable *initial;  /* pid → DsimProcState + 1 (as a pointer) when the diagram began */
+  GHashTable *paused;   /* pids paused when the diagram began → pause time (gint64*) */
   GHashTable *target;   /* pid → clock entry while collecting a causal past, or NULL */
   guint64 target_line;
   guint64 first_missing; /* line of the first item left out (G_MAXUINT64: none) */
@@ -99,6 +115,7 @@ DsimDiagram *dsim_diagram_new(guint limit, gboolean keep_last) {
   d->items = g_array_new(FALSE, TRUE, sizeof(Item));
   g_array_set_clear_func(d->items, item_clear);
   d->initial = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+  d->paused = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
   d->first_missing = G_MAXUINT64;
   return d;
 }
@@ -107,6 +124,7 @@ void dsim_diagram_free(DsimDiagram *d) {
   if (!d) return;
   g_array_unref(d->items);
   g_hash_table_destroy(d->initial);
+  g_hash_table_destroy(d->paused);
   if (d->target) g_hash_table_destroy(d->target);
   g_free(d);
 }
@@ -187,6 +205,8 @@ void dsim_diagram_begin(DsimDiagram *d, DsimTracker *tk) {
   for (guint i = 0; i < procs->len; i++) {
     DsimProc *p = g_ptr_array_index(procs, i);
     g_hash_table_insert(d->initial, g_memdup2(&p->pid, sizeof p->pid), GUINT_TO_POINTER((guint)p->state + 1));
+    if (p->paused)
+      g_hash_table_insert(d->paused, g_memdup2(&p->pid, sizeof p->pid), g_memdup2(&p->paused_t, sizeof p->paused_t));
   }
   /* partitions already in force are drawn from the left edge */
   GPtrArray *parts = dsim_tracker_partitions(tk);
@@ -200,11 +220,37 @@ void dsim_diagram_begin(DsimDiagram *d, DsimTracker *tk) {
     it.t = pt->t;
     it.ref_t = -1;
     it.id = pt->id;
+    it.cut = pt->kind;
     it.side_a = g_array_ref(pt->a);
     it.side_b = g_array_ref(pt->b);
-    it.title = g_strdup_printf("partition #%" G_GUINT64_FORMAT " %s, in force since %s", pt->id, pt->text,
+    it.title = g_strdup_printf("%s #%" G_GUINT64_FORMAT " %s, in force since %s", cut_names[pt->kind], pt->id, pt->text,
                                dsim_fmt_time(pt->t, b));
     g_array_append_val(d->items, it);
+  }
+}
+
+/* What a held or delayed copy went through, for its arrow's hover text;
+ * sets the flags that mark the arrow. */
+static void copy_faults(Item *it, GString *title, const DsimCopy *copy) {
+  char b1[DSIM_TIME_BUF], b2[DSIM_TIME_BUF];
+  if (!copy) return;
+  if (copy->extra_ns) {
+    it->flags |= F_DELAYED;
+    g_string_append_printf(title, "\nextra delay %s", dsim_fmt_duration((gint64)copy->extra_ns, b1));
+    if (copy->delay_rule) g_string_append_printf(title, " by rule #%" G_GUINT64_FORMAT, copy->delay_rule);
+  }
+  if (copy->held) {
+    it->flags |= F_HELD;
+    if (copy->held_paused)
+      g_string_append_printf(title, "\nheld: pid %" G_GUINT64_FORMAT " was paused (from %s", copy->dst,
+                             dsim_fmt_time(copy->held_t, b1));
+    else
+      g_string_append_printf(title, "\nheld by hold #%" G_GUINT64_FORMAT " (from %s", copy->hold_id,
+                             dsim_fmt_time(copy->held_t, b1));
+    if (it->t >= copy->held_t)
+      g_string_append_printf(title, ", %s)", dsim_fmt_duration(it->t - copy->held_t, b2));
+    else
+      g_string_append_c(title, ')');
   }
 }
 
@@ -275,6 +321,7 @@ void dsim_diagram_add(DsimDiagram *d, const DsimTraceEvent *ev, DsimTracker *tk,
       append_time(title, "sent before the first event shown, delivered at", ev->t);
     }
     if (it.flags & F_CORRUPT) g_string_append(title, "\ndelivered CORRUPTED");
+    copy_faults(&it, title, copy);
     break;
   case DSIM_EV_RECV:
     if (!selected) goto skip;
@@ -310,6 +357,8 @@ void dsim_diagram_add(DsimDiagram *d, const DsimTraceEvent *ev, DsimTracker *tk,
       g_string_append(title, ", sent at ");
       g_string_append(title, dsim_fmt_time(it.ref_t, b1));
     }
+    copy_faults(&it, title, copy);
+    it.flags &= ~(guint32)(F_HELD | F_DELAYED); /* said in the title; the cross needs no other mark */
     break;
   case DSIM_EV_SPAWN:
   case DSIM_EV_BIND:
@@ -336,20 +385,45 @@ void dsim_diagram_add(DsimDiagram *d, const DsimTraceEvent *ev, DsimTracker *tk,
     g_string_append(title, "\nat ");
     g_string_append(title, dsim_fmt_time(ev->t, b1));
     break;
-  case DSIM_EV_PARTITION: {
-    DsimPartition *pt = dsim_tracker_partition(tk, ev->id);
+  case DSIM_EV_PARTITION:
+  case DSIM_EV_LINK_DOWN:
+  case DSIM_EV_HOLD:
+  case DSIM_EV_HEAL:
+  case DSIM_EV_LINK_UP:
+  case DSIM_EV_RELEASE: {
+    gboolean ends = FALSE;
+    dsim_cut_kind_of(ev->kind, &it.cut, &ends);
+    it.id = ev->id;
+    if (ends) {
+      it.kind = DI_HEAL;
+      dsim_describe_event(title, ev);
+      g_string_append_printf(title, "\nat %s", dsim_fmt_time(ev->t, b1));
+      break;
+    }
+    DsimPartition *pt = dsim_tracker_cut(tk, it.cut, ev->id);
     if (!pt) goto skip;
     it.kind = DI_PARTITION;
-    it.id = ev->id;
     it.side_a = g_array_ref(pt->a);
     it.side_b = g_array_ref(pt->b);
-    g_string_printf(title, "partition #%" G_GUINT64_FORMAT " %s\nat %s", ev->id, pt->text, dsim_fmt_time(ev->t, b1));
+    g_string_printf(title, "%s #%" G_GUINT64_FORMAT " %s", cut_names[it.cut], ev->id, pt->text);
+    if (ev->cause) g_string_append_printf(title, " (%s)", ev->cause);
+    g_string_append_printf(title, "\nat %s", dsim_fmt_time(ev->t, b1));
     break;
   }
-  case DSIM_EV_HEAL:
-    it.kind = DI_HEAL;
-    it.id = ev->id;
-    g_string_printf(title, "heal #%" G_GUINT64_FORMAT " at %s", ev->id, dsim_fmt_time(ev->t, b1));
+  case DSIM_EV_PAUSE:
+  case DSIM_EV_RESUME:
+  case DSIM_EV_CLOCK:
+  case DSIM_EV_STABLE_LOST:
+  case DSIM_EV_STABLE_TORN:
+    if (!selected) goto skip;
+    it.kind = ev->kind == DSIM_EV_PAUSE    ? DI_PAUSE
+              : ev->kind == DSIM_EV_RESUME ? DI_RESUME
+              : ev->kind == DSIM_EV_CLOCK  ? DI_CLOCK
+                                           : DI_STORAGE;
+    it.pid = ev->pid;
+    dsim_describe_event(title, ev);
+    g_string_append(title, "\nat ");
+    g_string_append(title, dsim_fmt_time(ev->t, b1));
     break;
   default:
     goto skip;
@@ -585,6 +659,43 @@ static void draw_axis(Draw *dr, int height) {
   g_array_unref(cols);
 }
 
+static void pause_band(Draw *dr, guint64 pid, int x1, int x2, int y, gint64 from, gint64 to) {
+  char b1[DSIM_TIME_BUF], b2[DSIM_TIME_BUF], b3[DSIM_TIME_BUF];
+  g_string_append_printf(dr->out, "<rect class=\"paused-band\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"12\">", x1,
+                         y - 6, MAX(x2 - x1, 2));
+  GString *title = g_string_new(NULL);
+  g_string_append_printf(title, "pid %" G_GUINT64_FORMAT " paused from %s", pid, dsim_fmt_time(from, b1));
+  if (to >= 0)
+    g_string_append_printf(title, " to %s (%s)", dsim_fmt_time(to, b2), dsim_fmt_duration(to - from, b3));
+  else
+    g_string_append(title, ", still paused where the diagram ends");
+  g_string_append(title, ": it runs nothing; messages for it are held");
+  open_title(dr, title->str);
+  g_string_free(title, TRUE);
+  g_string_append(dr->out, "</rect>\n");
+}
+
+/* Pause to resume (or crash, exit) as a band over the row's life line. */
+static void draw_pauses(Draw *dr, DsimDiagram *d, gboolean causal, guint64 key, int y, int width) {
+  gint64 *before = causal ? NULL : g_hash_table_lookup(d->paused, &key);
+  gboolean paused = before != NULL;
+  gint64 since = before ? *before : 0;
+  int x1 = LEFT;
+  for (guint i = 0; i < dr->list->len; i++) {
+    Item *it = g_ptr_array_index(dr->list, i);
+    if (it->kind == DI_PARTITION || it->kind == DI_HEAL || row_key(dr, it->pid) != key) continue;
+    if (it->kind == DI_PAUSE && !paused) {
+      paused = TRUE;
+      since = it->t;
+      x1 = col_x(it->col);
+    } else if (paused && (it->kind == DI_RESUME || it->kind == DI_CRASH || it->kind == DI_EXIT)) {
+      pause_band(dr, key, x1, col_x(it->col), y, since, it->t);
+      paused = FALSE;
+    }
+  }
+  if (paused) pause_band(dr, key, x1, width - RIGHT, y, since, -1);
+}
+
 static void draw_rows(Draw *dr, DsimDiagram *d, gboolean causal, int width) {
   GString *o = dr->out;
   for (guint r = 0; r < dr->rows->len; r++) {
@@ -653,6 +764,7 @@ static void draw_rows(Draw *dr, DsimDiagram *d, gboolean causal, int width) {
     if (started && (state == DSIM_PROC_RUNNING || state == DSIM_PROC_CRASHED))
       g_string_append_printf(o, "<line class=\"life%s\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
                              state == DSIM_PROC_CRASHED ? " down" : "", seg_x, y, width - RIGHT, y);
+    draw_pauses(dr, d, causal, key, y, width);
   }
 }
 
@@ -662,7 +774,8 @@ static void draw_partitions(Draw *dr, int width) {
     Item *it = g_ptr_array_index(dr->list, i);
     if (it->kind == DI_HEAL) {
       int x = col_x(it->col);
-      g_string_append_printf(o, "<g class=\"heal\"><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", x, TOP - 8, x,
+      g_string_append_printf(o, "<g class=\"heal%s\"><line", cut_end_classes[it->cut]);
+      g_string_append_printf(o, " x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", x, TOP - 8, x,
                              TOP + (int)dr->rows->len * ROWH);
       open_title(dr, it->title);
       g_string_append(o, "</g>\n");
@@ -673,17 +786,17 @@ static void draw_partitions(Draw *dr, int width) {
     int x2 = width - RIGHT;
     for (guint k = i + 1; k < dr->list->len; k++) {
       Item *h = g_ptr_array_index(dr->list, k);
-      if (h->kind == DI_HEAL && h->id == it->id) {
+      if (h->kind == DI_HEAL && h->id == it->id && h->cut == it->cut) {
         x2 = col_x(h->col);
         break;
       }
     }
-    g_string_append_printf(o, "<g class=\"partition\">");
+    g_string_append_printf(o, "<g class=\"%s\">", cut_classes[it->cut]);
     open_title(dr, it->title);
     g_string_append_printf(o, "<line class=\"cutline\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", x1, TOP - 8, x1,
                            TOP + (int)dr->rows->len * ROWH);
-    g_string_append_printf(o, "<text class=\"cutlabel\" x=\"%d\" y=\"%d\">cut #%" G_GUINT64_FORMAT "</text>", x1 + 3,
-                           TOP - 2, it->id);
+    g_string_append_printf(o, "<text class=\"cutlabel\" x=\"%d\" y=\"%d\">%s #%" G_GUINT64_FORMAT "</text>", x1 + 3,
+                           TOP - 2, cut_labels[it->cut], it->id);
     for (guint s = 0; s < 2; s++) {
       GArray *side = s ? it->side_b : it->side_a;
       for (guint k = 0; side && k < side->len; k++) {
@@ -723,13 +836,27 @@ static void draw_items(Draw *dr, const DsimCausalTarget *target) {
       int xs = ref ? col_x(ref->col) : LEFT;
       const char *marker = (it->flags & F_CORRUPT) ? "ah-c" : (it->flags & F_DUP) ? "ah-d" : "ah";
       g_string_append_printf(o,
-                             "<line class=\"arrow%s%s%s\" data-src=\"%" G_GUINT64_FORMAT "\" data-dst=\"%" G_GUINT64_FORMAT
+                             "<line class=\"arrow%s%s%s%s%s\" data-src=\"%" G_GUINT64_FORMAT "\" data-dst=\"%" G_GUINT64_FORMAT
                              "\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" marker-end=\"url(#%s-%s)\">",
                              (it->flags & F_DUP) ? " dup" : "", (it->flags & F_CORRUPT) ? " corrupt" : "",
-                             ref ? "" : " from-before", row_key(dr, it->peer), row_key(dr, it->pid), xs, yp, x - 2, y,
-                             dr->id, marker);
+                             ref ? "" : " from-before", (it->flags & F_HELD) ? " held" : "",
+                             (it->flags & F_DELAYED) ? " delayed" : "", row_key(dr, it->peer), row_key(dr, it->pid), xs,
+                             yp, x - 2, y, dr->id, marker);
       open_title(dr, it->title);
       g_string_append(o, "</line>\n");
+      /* marks just before the head, where the copy waited or was slowed */
+      if (it->flags & F_HELD) {
+        g_string_append_printf(o, "<rect class=\"held-mark\" x=\"%d\" y=\"%d\" width=\"6\" height=\"8\">", x - 12,
+                               y + (yp < y ? -12 : 4));
+        open_title(dr, it->title);
+        g_string_append(o, "</rect>\n");
+      }
+      if (it->flags & F_DELAYED) {
+        g_string_append_printf(o, "<circle class=\"delay-mark\" cx=\"%d\" cy=\"%d\" r=\"3\">", x - 16,
+                               y + (yp < y ? -8 : 8));
+        open_title(dr, it->title);
+        g_string_append(o, "</circle>\n");
+      }
       if (it->flags & F_CORRUPT)
         g_string_append_printf(o, "<rect class=\"corrupt-mark\" x=\"%d\" y=\"%d\" width=\"7\" height=\"7\" transform=\"rotate(45 %d %d)\"/>\n",
                                x - 3, y - 14, x, y - 10);
@@ -787,6 +914,24 @@ static void draw_items(Draw *dr, const DsimCausalTarget *target) {
       break;
     case DI_LOG:
       g_string_append_printf(o, "<rect class=\"log\" x=\"%d\" y=\"%d\" width=\"6\" height=\"6\">", x - 3, y - 12);
+      open_title(dr, it->title);
+      g_string_append(o, "</rect>\n");
+      break;
+    case DI_PAUSE:
+    case DI_RESUME:
+      g_string_append_printf(o, "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"3\" height=\"16\">",
+                             it->kind == DI_PAUSE ? "pause" : "resume", x - 1, y - 8);
+      open_title(dr, it->title);
+      g_string_append(o, "</rect>\n");
+      break;
+    case DI_CLOCK:
+      g_string_append_printf(o, "<circle class=\"clock\" cx=\"%d\" cy=\"%d\" r=\"5\">", x, y - 11);
+      open_title(dr, it->title);
+      g_string_append(o, "</circle>\n");
+      break;
+    case DI_STORAGE:
+      g_string_append_printf(o, "<rect class=\"storage-fault\" x=\"%d\" y=\"%d\" width=\"8\" height=\"6\">", x - 4,
+                             y + 6);
       open_title(dr, it->title);
       g_string_append(o, "</rect>\n");
       break;

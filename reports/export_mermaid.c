@@ -2,8 +2,11 @@
  *
  * Mermaid draws messages as horizontal arrows in the order they are
  * written, so a message is written when it arrives (or is lost): solid
- * arrows for deliveries, dotted for duplicates, crossed for drops. Crashes,
- * restarts, exits, timeouts, failed checks and partitions are notes.
+ * arrows for deliveries, dotted for duplicates, crossed for drops; a copy
+ * that was held or delayed by a rule says so on its arrow. Crashes,
+ * restarts, exits, pauses, resumes, clock changes, lost or torn writes,
+ * timeouts and failed checks are notes over the process; partitions,
+ * links down and holds (and their ends) notes across the diagram.
  * Participants are declared first, in pid order, which needs the whole
  * body: the body is kept in memory, and that is why the export stops after
  * mermaid_limit messages or four times as many lines (a diagram that long
@@ -73,7 +76,10 @@ gboolean dsim_export_mermaid(DsimTraceReader *r, const DsimReportOptions *o, Dsi
     if (ev.t < o->from_ns) goto next;
     gboolean msg = ev.kind == DSIM_EV_DELIVER || ev.kind == DSIM_EV_DROP;
     if (msg && !dsim_filter_match(f, tk, ev.src) && !dsim_filter_match(f, tk, ev.dst)) goto next;
-    if (!msg && ev.kind != DSIM_EV_PARTITION && ev.kind != DSIM_EV_HEAL && !dsim_filter_match(f, tk, ev.pid)) goto next;
+    DsimCutKind cut_kind;
+    gboolean cut_ends;
+    gboolean global = dsim_cut_kind_of(ev.kind, &cut_kind, &cut_ends);
+    if (!msg && !global && !dsim_filter_match(f, tk, ev.pid)) goto next;
     /* bounded: at most limit messages, and notes do not outgrow them */
     if (b.messages >= limit || b.lines->len >= 4 * limit) {
       if (msg) b.left_out++;
@@ -100,6 +106,10 @@ gboolean dsim_export_mermaid(DsimTraceReader *r, const DsimReportOptions *o, Dsi
       } else if (copy && copy->corrupted) {
         g_string_append(l, " (corrupted)");
       }
+      if (copy && copy->held)
+        g_string_append(l, copy->held_paused ? " (held: receiver paused)" : " (held by a hold)");
+      if (copy && copy->extra_ns)
+        g_string_append_printf(l, " (delayed %s by a rule)", dsim_fmt_duration((gint64)copy->extra_ns, tb));
       participant(&b, ev.src);
       participant(&b, ev.dst);
       add(&b, l);
@@ -124,8 +134,24 @@ gboolean dsim_export_mermaid(DsimTraceReader *r, const DsimReportOptions *o, Dsi
       g_string_printf(l, "check FAILED: %s", ev.msg);
       note(&b, ev.pid, l->str);
       break;
+    case DSIM_EV_PAUSE:
+    case DSIM_EV_RESUME:
+    case DSIM_EV_CLOCK:
+    case DSIM_EV_STABLE_LOST:
+    case DSIM_EV_STABLE_TORN: {
+      GString *d = g_string_new(NULL);
+      dsim_describe_event(d, &ev);
+      g_string_append_printf(d, " at %s", dsim_fmt_time(ev.t, tb));
+      note(&b, ev.pid, d->str);
+      g_string_free(d, TRUE);
+      break;
+    }
     case DSIM_EV_PARTITION:
-    case DSIM_EV_HEAL: {
+    case DSIM_EV_HEAL:
+    case DSIM_EV_LINK_DOWN:
+    case DSIM_EV_LINK_UP:
+    case DSIM_EV_HOLD:
+    case DSIM_EV_RELEASE: {
       GString *d = g_string_new(NULL);
       dsim_describe_event(d, &ev);
       g_string_assign(l, "\001");

@@ -6,13 +6,17 @@
  * are zero-length slices ("X"); every delivered copy is a flow arrow from
  * its send slice to its delivery slice (flow events "s"/"f" with a fresh
  * id, written when the delivery is read, since the format does not need
- * events in time order). Crashed periods are slices from crash to restart.
- * Everything else (receive, drop, duplicate, timeout, log, check, spawn,
- * exit) is an instant event; partitions, heals and configuration changes
- * are global instants. Times are microseconds with three decimals, i.e.
+ * events in time order). Crashed periods are slices from crash to restart,
+ * paused periods slices from pause to resume (or crash). Everything else
+ * (receive, drop, duplicate, corrupt, delay, held, timeout, log, check,
+ * spawn, exit, clock, stable storage) is an instant event on its process
+ * (held on the receiver, delay on the sender); partitions, heals, links
+ * down and up, holds, releases, rules, configuration changes and the
+ * nemesis are global instants. Times are microseconds with three decimals, i.e.
  * exact nanoseconds. Thread names are written at the end, sorted by pid.
  *
- * Memory: the tracker's copies in flight, and one crash time per process. */
+ * Memory: the tracker's copies in flight, and one crash and one pause time
+ * per process. */
 #include "reports_internal.h"
 
 #include <string.h>
@@ -23,6 +27,7 @@ typedef struct {
   gboolean first;
   guint64 next_flow;
   GHashTable *crashed; /* pid → crash time (gint64*) */
+  GHashTable *paused;  /* pid → pause time (gint64*) */
   GHashTable *tids;    /* pids written (set) */
 } Out;
 
@@ -91,6 +96,14 @@ static void crashed_slice(Out *w, guint64 pid, gint64 from, gint64 to) {
   slice(w, "crashed", "fault", pid, from, to - from, NULL);
 }
 
+/* Ends pid's paused period at t, if it is paused. */
+static void end_pause(Out *w, guint64 pid, gint64 t) {
+  gint64 *since = g_hash_table_lookup(w->paused, &pid);
+  if (!since) return;
+  slice(w, "paused", "fault", pid, *since, t - *since, NULL);
+  g_hash_table_remove(w->paused, &pid);
+}
+
 static gint cmp_u64(gconstpointer a, gconstpointer b) {
   guint64 x = *(const guint64 *)a, y = *(const guint64 *)b;
   return x < y ? -1 : x > y;
@@ -108,7 +121,12 @@ static GArray *sorted_keys(GHashTable *t) {
 
 gboolean dsim_export_perfetto(DsimTraceReader *r, const DsimReportOptions *o, DsimFilter *f, FILE *out, GError **error) {
   const DsimTraceHeader *h = dsim_trace_reader_header(r);
-  Out w = {out, g_string_new(NULL), TRUE, 0, g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free),
+  Out w = {out,
+           g_string_new(NULL),
+           TRUE,
+           0,
+           g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free),
+           g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free),
            g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL)};
   GString *head = g_string_new("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"scenario\":");
   dsim_json_quote(head, h->scenario);
@@ -152,6 +170,9 @@ gboolean dsim_export_perfetto(DsimTraceReader *r, const DsimReportOptions *o, Ds
       arg_u64(args, &first, "src", ev.src);
       if (copy && copy->sent_t >= 0) arg_u64(args, &first, "latency_ns", (guint64)(ev.t - copy->sent_t));
       if (copy && copy->corrupted) arg_u64(args, &first, "corrupted", 1);
+      if (copy && copy->extra_ns) arg_u64(args, &first, "extra_delay_ns", copy->extra_ns);
+      if (copy && copy->held) arg_str(args, &first, "held", copy->held_paused ? "receiver paused" : "by a hold");
+      if (copy && copy->held && !copy->held_paused) arg_u64(args, &first, "hold", copy->hold_id);
       arg_u64(args, &first, "line", ev.line);
       slice(&w, name->str, "msg", ev.dst, ev.t, 0, args);
       /* the arrow: from the send slice (if it was written) to this one */
@@ -165,7 +186,28 @@ gboolean dsim_export_perfetto(DsimTraceReader *r, const DsimReportOptions *o, Ds
       if (sel_pid) instant(&w, &ev, ev.pid, FALSE);
       break;
     case DSIM_EV_DUP:
+    case DSIM_EV_DELAY:
       if (sel_src) instant(&w, &ev, ev.src, FALSE);
+      break;
+    case DSIM_EV_HELD:
+      if (sel_dst) instant(&w, &ev, ev.dst, FALSE);
+      break;
+    case DSIM_EV_PAUSE:
+      if (!sel_pid) break;
+      instant(&w, &ev, ev.pid, FALSE);
+      if (!g_hash_table_contains(w.paused, &ev.pid))
+        g_hash_table_replace(w.paused, g_memdup2(&ev.pid, sizeof ev.pid), g_memdup2(&ev.t, sizeof ev.t));
+      break;
+    case DSIM_EV_RESUME:
+      if (!sel_pid) break;
+      end_pause(&w, ev.pid, ev.t);
+      instant(&w, &ev, ev.pid, FALSE);
+      break;
+    case DSIM_EV_CLOCK:
+    case DSIM_EV_STABLE:
+    case DSIM_EV_STABLE_LOST:
+    case DSIM_EV_STABLE_TORN:
+      if (sel_pid) instant(&w, &ev, ev.pid, FALSE);
       break;
     case DSIM_EV_DROP:
     case DSIM_EV_CORRUPT:
@@ -178,6 +220,7 @@ gboolean dsim_export_perfetto(DsimTraceReader *r, const DsimReportOptions *o, Ds
       break;
     case DSIM_EV_CRASH:
       if (!sel_pid) break;
+      end_pause(&w, ev.pid, ev.t); /* a crash ends a pause */
       instant(&w, &ev, ev.pid, FALSE);
       g_hash_table_replace(w.crashed, g_memdup2(&ev.pid, sizeof ev.pid), g_memdup2(&ev.t, sizeof ev.t));
       break;
@@ -193,12 +236,16 @@ gboolean dsim_export_perfetto(DsimTraceReader *r, const DsimReportOptions *o, Ds
     }
     case DSIM_EV_SPAWN:
     case DSIM_EV_BIND:
-    case DSIM_EV_EXIT:
     case DSIM_EV_TIMEOUT:
     case DSIM_EV_LOG:
     case DSIM_EV_CHECK:
     case DSIM_EV_ERROR:
       if (sel_pid) instant(&w, &ev, ev.pid, FALSE);
+      break;
+    case DSIM_EV_EXIT:
+      if (!sel_pid) break;
+      end_pause(&w, ev.pid, ev.t);
+      instant(&w, &ev, ev.pid, FALSE);
       break;
     case DSIM_EV_JOIN:
       if (sel_pid && !ev.reserved) instant(&w, &ev, ev.pid, FALSE);
@@ -206,6 +253,15 @@ gboolean dsim_export_perfetto(DsimTraceReader *r, const DsimReportOptions *o, Ds
     case DSIM_EV_PARTITION:
     case DSIM_EV_HEAL:
     case DSIM_EV_CONFIG:
+    case DSIM_EV_LINK_DOWN:
+    case DSIM_EV_LINK_UP:
+    case DSIM_EV_HOLD:
+    case DSIM_EV_RELEASE:
+    case DSIM_EV_RULE:
+    case DSIM_EV_UNRULE:
+    case DSIM_EV_NEMESIS_START:
+    case DSIM_EV_NEMESIS:
+    case DSIM_EV_NEMESIS_STOP:
       instant(&w, &ev, 0, TRUE);
       break;
     default:
@@ -222,6 +278,9 @@ gboolean dsim_export_perfetto(DsimTraceReader *r, const DsimReportOptions *o, Ds
       crashed_slice(&w, pid, *(gint64 *)g_hash_table_lookup(w.crashed, &pid), last_t);
     }
     g_array_unref(down);
+    GArray *paused = sorted_keys(w.paused);
+    for (guint i = 0; i < paused->len; i++) end_pause(&w, g_array_index(paused, guint64, i), last_t);
+    g_array_unref(paused);
     /* names, in pid order */
     GArray *tids = sorted_keys(w.tids);
     GString *title = g_string_new(NULL);
@@ -256,6 +315,7 @@ gboolean dsim_export_perfetto(DsimTraceReader *r, const DsimReportOptions *o, Ds
   g_string_free(name, TRUE);
   g_string_free(w.buf, TRUE);
   g_hash_table_destroy(w.crashed);
+  g_hash_table_destroy(w.paused);
   g_hash_table_destroy(w.tids);
   dsim_tracker_free(tk);
   if (e) {

@@ -139,7 +139,7 @@ static void append_number(GString *out, JsonNode *n) {
   else if (json_node_get_value_type(n) == G_TYPE_STRING)
     dsim_append_clean(out, json_node_get_string(n), 60);
   else
-    g_string_append(out, "?");
+    g_string_append(out, "null");
 }
 
 static void append_json(GString *out, JsonNode *n, guint max) {
@@ -229,14 +229,208 @@ void dsim_describe_net(GString *out, JsonObject *net) {
 }
 
 static void append_selector(GString *out, JsonNode *n) {
-  if (!n) {
-    g_string_append(out, "?");
+  if (!n || JSON_NODE_HOLDS_NULL(n)) {
+    g_string_append(out, "any");
   } else if (JSON_NODE_HOLDS_ARRAY(n)) {
     g_string_append_c(out, '{');
     dsim_describe_members(out, json_node_get_array(n));
     g_string_append_c(out, '}');
   } else {
     append_number(out, n);
+  }
+}
+
+/* " (nemesis)": who injected a fault, when the trace says. */
+static void append_cause(GString *out, const char *cause) {
+  if (!cause) return;
+  g_string_append(out, " (");
+  dsim_append_clean(out, cause, 40);
+  g_string_append_c(out, ')');
+}
+
+static void append_copy(GString *out, const DsimTraceEvent *ev) {
+  g_string_append_printf(out, "%s #%" G_GUINT64_FORMAT ".%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "->%" G_GUINT64_FORMAT,
+                         ev->ev, ev->mid, ev->copy, ev->src, ev->dst);
+}
+
+/* "(rule #1)", "(config)": what made a fault that touched a copy */
+static void append_fault_cause(GString *out, const DsimTraceEvent *ev) {
+  if (ev->has_rule)
+    g_string_append_printf(out, " (rule #%" G_GUINT64_FORMAT ")", ev->rule);
+  else
+    append_cause(out, ev->cause);
+}
+
+static void append_sides(GString *out, const DsimTraceEvent *ev) {
+  g_string_append_c(out, '{');
+  dsim_describe_members(out, ev->a);
+  g_string_append(out, ev->oneway ? "} -> {" : "} | {");
+  dsim_describe_members(out, ev->b);
+  g_string_append_c(out, '}');
+}
+
+void dsim_describe_clock(GString *out, gint64 offset, double drift) {
+  char b[DSIM_TIME_BUF], d[G_ASCII_DTOSTR_BUF_SIZE];
+  g_string_append_printf(out, "offset %s%s, drift %s", offset > 0 ? "+" : "", dsim_fmt_duration(offset, b),
+                         g_ascii_formatd(d, sizeof d, "%g", drift));
+}
+
+static void describe_stable(GString *out, const DsimTraceEvent *ev) {
+  g_string_append_printf(out, "%s pid %" G_GUINT64_FORMAT ": ", ev->ev, ev->pid);
+  if (ev->kind == DSIM_EV_STABLE) {
+    dsim_append_clean(out, ev->op, 20);
+    if (ev->key) {
+      g_string_append(out, " \"");
+      dsim_append_clean(out, ev->key, 40);
+      g_string_append_c(out, '"');
+    }
+    if (!strcmp(ev->op, "set")) g_string_append_printf(out, " (%" G_GUINT64_FORMAT " B)", ev->size);
+    if (!strcmp(ev->op, "sync")) g_string_append_printf(out, " %" G_GUINT64_FORMAT " keys", ev->keys);
+    return;
+  }
+  g_string_append(out, "unsynced write to \"");
+  dsim_append_clean(out, ev->key, 40);
+  g_string_append_c(out, '"');
+  if (ev->kind == DSIM_EV_STABLE_LOST)
+    g_string_append(out, " lost");
+  else
+    g_string_append_printf(out, " torn, %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " B kept", ev->kept, ev->size);
+  append_cause(out, ev->cause);
+}
+
+void dsim_describe_nemesis(GString *out, const DsimTraceEvent *ev) {
+  char b[DSIM_TIME_BUF];
+  dsim_append_clean(out, ev->fault, 30);
+  if (ev->skipped) {
+    g_string_append(out, ": turn skipped, no target fitted");
+    return;
+  }
+  JsonNode *targets = json_object_get_member(ev->object, "targets");
+  JsonNode *loss = json_object_get_member(ev->object, "loss");
+  if (ev->a && ev->b) {
+    g_string_append(out, " {");
+    dsim_describe_members(out, ev->a);
+    g_string_append(out, "} | {");
+    dsim_describe_members(out, ev->b);
+    g_string_append_c(out, '}');
+  } else if (json_object_has_member(ev->object, "src") && json_object_has_member(ev->object, "dst")) {
+    g_string_append_printf(out, " %" G_GUINT64_FORMAT "->%" G_GUINT64_FORMAT, ev->src, ev->dst);
+  } else if (json_object_has_member(ev->object, "pid")) {
+    g_string_append_printf(out, " pid %" G_GUINT64_FORMAT, ev->pid);
+  }
+  if (loss && JSON_NODE_HOLDS_VALUE(loss)) {
+    g_string_append(out, " ");
+    append_number(out, loss);
+  }
+  if (targets && JSON_NODE_HOLDS_ARRAY(targets)) {
+    g_string_append(out, " among {");
+    dsim_describe_members(out, json_node_get_array(targets));
+    g_string_append_c(out, '}');
+  }
+  if (json_object_has_member(ev->object, "duration"))
+    g_string_append_printf(out, " for %s", dsim_fmt_duration((gint64)ev->duration, b));
+}
+
+void dsim_describe_rule(GString *out, const DsimTraceEvent *ev) {
+  append_selector(out, json_object_get_member(ev->object, "from"));
+  g_string_append(out, " -> ");
+  append_selector(out, json_object_get_member(ev->object, "to"));
+  if (ev->kind == DSIM_EV_CONFIG) {
+    g_string_append(out, ": ");
+    describe_link_fields(out, json_object_get_object_member(ev->object, "link"));
+  } else if (ev->name) {
+    g_string_append(out, " \"");
+    dsim_append_clean(out, ev->name, 80);
+    g_string_append_c(out, '"');
+  }
+}
+
+static void describe_config(GString *out, const DsimTraceEvent *ev) {
+  if (json_object_has_member(ev->object, "defaults")) {
+    g_string_append(out, "net.configure ");
+    describe_link_fields(out, json_object_get_object_member(ev->object, "defaults"));
+    return;
+  }
+  if (ev->has_removed) {
+    g_string_append_printf(out, "net.unlink rule #%" G_GUINT64_FORMAT, ev->removed);
+    append_cause(out, ev->cause);
+    return;
+  }
+  g_string_append(out, "net.link ");
+  if (json_object_has_member(ev->object, "id")) g_string_append_printf(out, "#%" G_GUINT64_FORMAT " ", ev->id);
+  dsim_describe_rule(out, ev);
+  if (ev->cause && strcmp(ev->cause, "scenario") != 0) append_cause(out, ev->cause);
+}
+
+/* Kinds that fault injection added. */
+static void describe_fault(GString *out, const DsimTraceEvent *ev) {
+  char b1[DSIM_TIME_BUF], b2[DSIM_TIME_BUF];
+  switch (ev->kind) {
+  case DSIM_EV_PAUSE:
+  case DSIM_EV_RESUME:
+    g_string_append_printf(out, "%s pid %" G_GUINT64_FORMAT, ev->ev, ev->pid);
+    append_cause(out, ev->cause);
+    break;
+  case DSIM_EV_CLOCK:
+    g_string_append_printf(out, "clock pid %" G_GUINT64_FORMAT ": ", ev->pid);
+    dsim_describe_clock(out, ev->offset, ev->drift);
+    append_cause(out, ev->cause);
+    break;
+  case DSIM_EV_STABLE:
+  case DSIM_EV_STABLE_LOST:
+  case DSIM_EV_STABLE_TORN:
+    describe_stable(out, ev);
+    break;
+  case DSIM_EV_DELAY:
+    append_copy(out, ev);
+    g_string_append_printf(out, " +%s", dsim_fmt_duration((gint64)ev->extra, b1));
+    append_fault_cause(out, ev);
+    break;
+  case DSIM_EV_HELD:
+    append_copy(out, ev);
+    if (ev->has_hold)
+      g_string_append_printf(out, " (by hold #%" G_GUINT64_FORMAT ")", ev->hold);
+    else if (!strcmp(ev->reason, "paused"))
+      g_string_append_printf(out, " (pid %" G_GUINT64_FORMAT " paused)", ev->dst);
+    else {
+      g_string_append(out, " (");
+      dsim_append_clean(out, ev->reason, 30);
+      g_string_append_c(out, ')');
+    }
+    break;
+  case DSIM_EV_LINK_DOWN:
+  case DSIM_EV_HOLD:
+    g_string_append_printf(out, "%s #%" G_GUINT64_FORMAT " ", ev->ev, ev->id);
+    append_sides(out, ev);
+    append_cause(out, ev->cause);
+    break;
+  case DSIM_EV_LINK_UP:
+    g_string_append_printf(out, "link_up #%" G_GUINT64_FORMAT, ev->id);
+    append_cause(out, ev->cause);
+    break;
+  case DSIM_EV_RELEASE:
+    g_string_append_printf(out, "release #%" G_GUINT64_FORMAT ": %" G_GUINT64_FORMAT " message%s kept", ev->id,
+                           ev->messages, ev->messages == 1 ? "" : "s");
+    append_cause(out, ev->cause);
+    break;
+  case DSIM_EV_RULE:
+    g_string_append_printf(out, "rule #%" G_GUINT64_FORMAT " ", ev->id);
+    dsim_describe_rule(out, ev);
+    break;
+  case DSIM_EV_UNRULE:
+  case DSIM_EV_NEMESIS_STOP:
+    g_string_append_printf(out, "%s #%" G_GUINT64_FORMAT, ev->ev, ev->id);
+    break;
+  case DSIM_EV_NEMESIS_START:
+    g_string_append_printf(out, "nemesis_start #%" G_GUINT64_FORMAT " from %s to %s", ev->id,
+                           dsim_fmt_time((gint64)ev->start, b1), dsim_fmt_time((gint64)ev->stop, b2));
+    break;
+  case DSIM_EV_NEMESIS:
+    g_string_append_printf(out, "nemesis #%" G_GUINT64_FORMAT " ", ev->id);
+    dsim_describe_nemesis(out, ev);
+    break;
+  default:
+    break;
   }
 }
 
@@ -284,15 +478,25 @@ void dsim_describe_event(GString *out, const DsimTraceEvent *ev) {
     break;
   case DSIM_EV_DUP:
   case DSIM_EV_DELIVER:
-  case DSIM_EV_CORRUPT:
-    g_string_append_printf(out, "%s #%" G_GUINT64_FORMAT ".%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "->%" G_GUINT64_FORMAT,
-                           ev->ev, ev->mid, ev->copy, ev->src, ev->dst);
+    append_copy(out, ev);
     if (ev->kind == DSIM_EV_DELIVER && ev->corrupted) g_string_append(out, " (corrupted)");
+    if (ev->kind == DSIM_EV_DUP) append_fault_cause(out, ev);
+    break;
+  case DSIM_EV_CORRUPT:
+    append_copy(out, ev);
+    g_string_append_printf(out, ": %" G_GUINT64_FORMAT " bit%s flipped", ev->bits, ev->bits == 1 ? "" : "s");
+    append_fault_cause(out, ev);
     break;
   case DSIM_EV_DROP:
-    g_string_append_printf(out, "drop #%" G_GUINT64_FORMAT ".%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "->%" G_GUINT64_FORMAT " (",
-                           ev->mid, ev->copy, ev->src, ev->dst);
+    append_copy(out, ev);
+    g_string_append(out, " (");
     dsim_append_clean(out, ev->reason, 40);
+    if (ev->has_rule) g_string_append_printf(out, ", rule #%" G_GUINT64_FORMAT, ev->rule);
+    if (ev->has_cut) g_string_append_printf(out, ", cut #%" G_GUINT64_FORMAT, ev->cut);
+    if (ev->cause && strcmp(ev->cause, "config") && strcmp(ev->cause, "rule")) {
+      g_string_append(out, ", by ");
+      dsim_append_clean(out, ev->cause, 40);
+    }
     g_string_append_c(out, ')');
     break;
   case DSIM_EV_RECV:
@@ -304,27 +508,16 @@ void dsim_describe_event(GString *out, const DsimTraceEvent *ev) {
     dsim_append_clean(out, ev->op, 40);
     break;
   case DSIM_EV_CONFIG:
-    if (json_object_has_member(ev->object, "defaults")) {
-      g_string_append(out, "net.configure ");
-      describe_link_fields(out, json_object_get_object_member(ev->object, "defaults"));
-    } else {
-      g_string_append(out, "net.link ");
-      append_selector(out, json_object_get_member(ev->object, "from"));
-      g_string_append(out, " -> ");
-      append_selector(out, json_object_get_member(ev->object, "to"));
-      g_string_append(out, ": ");
-      describe_link_fields(out, json_object_get_object_member(ev->object, "link"));
-    }
+    describe_config(out, ev);
     break;
   case DSIM_EV_PARTITION:
-    g_string_append_printf(out, "partition #%" G_GUINT64_FORMAT " {", ev->id);
-    dsim_describe_members(out, ev->a);
-    g_string_append(out, ev->oneway ? "} -> {" : "} | {");
-    dsim_describe_members(out, ev->b);
-    g_string_append_c(out, '}');
+    g_string_append_printf(out, "partition #%" G_GUINT64_FORMAT " ", ev->id);
+    append_sides(out, ev);
+    if (ev->cause && strcmp(ev->cause, "scenario")) append_cause(out, ev->cause);
     break;
   case DSIM_EV_HEAL:
     g_string_append_printf(out, "heal #%" G_GUINT64_FORMAT, ev->id);
+    if (ev->cause && strcmp(ev->cause, "scenario")) append_cause(out, ev->cause);
     break;
   case DSIM_EV_LOG:
     g_string_append_printf(out, "log pid %" G_GUINT64_FORMAT ": ", ev->pid);
@@ -346,6 +539,25 @@ void dsim_describe_event(GString *out, const DsimTraceEvent *ev) {
       g_string_append(out, ", blocked: ");
       dsim_describe_members(out, ev->blocked);
     }
+    break;
+  case DSIM_EV_PAUSE:
+  case DSIM_EV_RESUME:
+  case DSIM_EV_CLOCK:
+  case DSIM_EV_STABLE:
+  case DSIM_EV_STABLE_LOST:
+  case DSIM_EV_STABLE_TORN:
+  case DSIM_EV_DELAY:
+  case DSIM_EV_HELD:
+  case DSIM_EV_LINK_DOWN:
+  case DSIM_EV_LINK_UP:
+  case DSIM_EV_HOLD:
+  case DSIM_EV_RELEASE:
+  case DSIM_EV_RULE:
+  case DSIM_EV_UNRULE:
+  case DSIM_EV_NEMESIS_START:
+  case DSIM_EV_NEMESIS:
+  case DSIM_EV_NEMESIS_STOP:
+    describe_fault(out, ev);
     break;
   case DSIM_EV_OTHER: {
     GString *raw = g_string_new_len(ev->raw, (gssize)ev->raw_len);

@@ -90,6 +90,11 @@ static const char PAGE_CSS[] =
     "font-weight:700;text-anchor:middle}svg .check.target circle{stroke:#000;stroke-width:2}\n"
     "svg .cut.side-a{fill:#c0392b;opacity:.18}svg .cut.side-b{fill:#d9822b;opacity:.18}svg .cutline{stroke:#c0392b;"
     "stroke-dasharray:6 3}svg .cutlabel{fill:#c0392b}svg .heal line{stroke:#1e7b34;stroke-dasharray:6 3}\n"
+    "svg .heal.linkup line{stroke:#6d4c41}svg .heal.release line{stroke:#2e86c1}svg .linkdown .cut{fill:#6d4c41}svg .linkdown .cutline{stroke:#6d4c41}svg .linkdown .cutlabel{fill:#6d4c41}"
+    "svg .holdcut .cut{fill:#2e86c1}svg .holdcut .cutline{stroke:#2e86c1}svg .holdcut .cutlabel{fill:#2e86c1}\n"
+    "svg .paused-band{fill:#f1c40f;opacity:.45}svg .pause,svg .resume{fill:#b7950b}svg .clock{fill:#fff;"
+    "stroke:#16a085;stroke-width:1.5}svg .storage-fault{fill:#7b1fa2}\n"
+    "svg .held-mark{fill:#2e86c1}svg .delay-mark{fill:#d35400}svg .arrow.held{stroke-dasharray:8 2 2 2}\n"
     ".hide-log svg .log,.hide-recv svg .recv,.hide-send svg .send,.hide-timeout svg .timeout{display:none}\n"
     "svg.chart .axis{stroke:#3b4252}svg.chart .bar{fill:#1f5fa8}svg.chart .axis-title{fill:#3b4252;font-size:12px}\n"
     "svg.chart .series{fill:none;stroke-width:1.6}svg.chart .series.sent,svg.chart .legend.sent line{stroke:#1f5fa8}"
@@ -119,6 +124,13 @@ static void legend(GString *o) {
          "<span><svg width=\"16\" height=\"16\"><path d=\"M2 2L14 14M2 14L14 2\" stroke=\"#c0392b\" stroke-width=\"3\"/></svg> crash</span>"
          "<span><svg width=\"14\" height=\"14\"><path d=\"M2 1L13 7L2 13Z\" fill=\"#1e7b34\"/></svg> restart</span>"
          "<span><svg width=\"30\" height=\"12\"><rect x=\"1\" y=\"2\" width=\"28\" height=\"8\" fill=\"#c0392b\" opacity=\".25\"/></svg> partitioned</span>"
+         "<span><svg width=\"30\" height=\"12\"><rect x=\"1\" y=\"2\" width=\"28\" height=\"8\" fill=\"#6d4c41\" opacity=\".25\"/></svg> link down</span>"
+         "<span><svg width=\"30\" height=\"12\"><rect x=\"1\" y=\"2\" width=\"28\" height=\"8\" fill=\"#2e86c1\" opacity=\".25\"/></svg> held link</span>"
+         "<span><svg width=\"30\" height=\"12\"><rect x=\"1\" y=\"0\" width=\"28\" height=\"12\" fill=\"#f1c40f\" opacity=\".45\"/></svg> paused</span>"
+         "<span><svg width=\"10\" height=\"12\"><rect x=\"2\" y=\"2\" width=\"6\" height=\"8\" fill=\"#2e86c1\"/></svg> held message</span>"
+         "<span><svg width=\"10\" height=\"10\"><circle cx=\"5\" cy=\"5\" r=\"3\" fill=\"#d35400\"/></svg> delayed by a rule</span>"
+         "<span><svg width=\"14\" height=\"14\"><circle cx=\"7\" cy=\"7\" r=\"5\" fill=\"#fff\" stroke=\"#16a085\" stroke-width=\"1.5\"/></svg> clock change</span>"
+         "<span><svg width=\"12\" height=\"10\"><rect x=\"2\" y=\"2\" width=\"8\" height=\"6\" fill=\"#7b1fa2\"/></svg> write lost or torn</span>"
          "<span><svg width=\"14\" height=\"14\"><circle cx=\"7\" cy=\"7\" r=\"6\" fill=\"#b3261e\"/></svg> failed check</span>"
          "<span><svg width=\"12\" height=\"12\"><circle cx=\"6\" cy=\"6\" r=\"4\" fill=\"#fff\" stroke=\"#d9822b\" stroke-width=\"1.5\"/></svg> receive timeout</span>"
          "</div>\n"
@@ -232,6 +244,74 @@ static void links_table(GString *o, DsimSummary *s) {
     g_string_append_printf(o, "<p class=\"note\">%u more links not listed.</p>\n", rows->len - HTML_MAX_ROWS);
   g_string_append(o, "<p class=\"note\">Latency: delivery time minus send time of each delivered copy; exact up to "
                      "256 copies per link, within 0.8% beyond.</p></section>\n");
+  g_ptr_array_unref(rows);
+}
+
+/* Shown only when some link saw a fault, like the text summary's table. */
+static void link_faults_table(GString *o, DsimSummary *s) {
+  static const char *const heads[DSIM_LF_COUNT] = {"lost (random)", "partition", "link down", "too big",
+                                                   "dropped by a rule", "duplicated", "corrupted",
+                                                   "delayed by a rule", "held"};
+  GPtrArray *rows = dsim_summary_link_rows(s);
+  for (guint i = rows->len; i-- > 0;)
+    if (!dsim_link_has_faults(g_ptr_array_index(rows, i))) g_ptr_array_remove_index(rows, i);
+  if (rows->len) {
+    g_string_append_printf(o, "<section id=\"link-faults\"><h2>Link faults (%u)</h2>\n<table><tr>", rows->len);
+    th(o, "l", "sender → receiver");
+    for (guint k = 0; k < DSIM_LF_COUNT; k++) th(o, NULL, heads[k]);
+    g_string_append(o, "</tr>\n");
+    for (guint i = 0; i < rows->len && i < HTML_MAX_ROWS; i++) {
+      DsimLinkStats *l = g_ptr_array_index(rows, i);
+      g_string_append_printf(o, "<tr><td class=\"l\">%" G_GUINT64_FORMAT " → %" G_GUINT64_FORMAT "</td>", l->src,
+                             l->dst);
+      for (guint k = 0; k < DSIM_LF_COUNT; k++) td_num(o, l->faults[k]);
+      g_string_append(o, "</tr>\n");
+    }
+    g_string_append(o, "</table>\n");
+    if (rows->len > HTML_MAX_ROWS)
+      g_string_append_printf(o, "<p class=\"note\">%u more links not listed.</p>\n", rows->len - HTML_MAX_ROWS);
+    g_string_append(o, "<p class=\"note\">Copies of messages each injected fault touched. The first five columns "
+                       "are drops by reason; held: copies that waited in the network, for a hold or for a paused "
+                       "receiver.</p></section>\n");
+  }
+  g_ptr_array_unref(rows);
+}
+
+static void proc_faults_table(GString *o, DsimSummary *s) {
+  GPtrArray *rows = dsim_summary_proc_rows(s);
+  for (guint i = rows->len; i-- > 0;)
+    if (!dsim_proc_has_faults(g_ptr_array_index(rows, i))) g_ptr_array_remove_index(rows, i);
+  if (rows->len) {
+    g_string_append_printf(o, "<section id=\"process-faults\"><h2>Process faults (%u)</h2>\n<table><tr>", rows->len);
+    th(o, NULL, "pid");
+    th(o, NULL, "crashes");
+    th(o, NULL, "restarts");
+    th(o, NULL, "pauses");
+    th(o, NULL, "time paused");
+    th(o, NULL, "clock changes");
+    th(o, NULL, "writes lost");
+    th(o, NULL, "writes torn");
+    g_string_append(o, "</tr>\n");
+    for (guint i = 0; i < rows->len && i < HTML_MAX_ROWS; i++) {
+      DsimProcStats *p = g_ptr_array_index(rows, i);
+      char b[DSIM_TIME_BUF];
+      g_string_append(o, "<tr>");
+      td_num(o, p->pid);
+      td_num(o, p->crashes);
+      td_num(o, p->restarts);
+      td_num(o, p->pauses);
+      g_string_append_printf(o, "<td>%s</td>", p->pauses ? dsim_fmt_duration(p->paused_ns, b) : "-");
+      td_num(o, p->clocks);
+      td_num(o, p->stable_lost);
+      td_num(o, p->stable_torn);
+      g_string_append(o, "</tr>\n");
+    }
+    g_string_append(o, "</table>\n");
+    if (rows->len > HTML_MAX_ROWS)
+      g_string_append_printf(o, "<p class=\"note\">%u more processes not listed.</p>\n", rows->len - HTML_MAX_ROWS);
+    g_string_append(o, "<p class=\"note\">Writes lost or torn: stable-storage writes not yet synced that a crash "
+                       "lost, or cut short.</p></section>\n");
+  }
   g_ptr_array_unref(rows);
 }
 
@@ -524,6 +604,8 @@ gboolean dsim_report_html(const char *path, const DsimReportOptions *o, FILE *ou
     g_string_append(h, "</div></div></section>\n");
     procs_table(h, s, tk);
     links_table(h, s);
+    link_faults_table(h, s);
+    proc_faults_table(h, s);
     faults_table(h, s);
     checks_table(h, s);
     g_string_append(h, "<footer><p class=\"note\">Made by dsim report from ");

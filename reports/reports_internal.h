@@ -82,6 +82,13 @@ void dsim_append_clean(GString *out, const char *s, guint max);
 /* Appends a one-line human description of an event ("send #3 2->1 12 B
  * \"Hello\""). */
 void dsim_describe_event(GString *out, const DsimTraceEvent *ev);
+/* Appends a clock piece: "offset +100ms, drift 0.0001". */
+void dsim_describe_clock(GString *out, gint64 offset, double drift);
+/* Appends what a nemesis event chose: "crash pid 1 for 30ms". */
+void dsim_describe_nemesis(GString *out, const DsimTraceEvent *ev);
+/* Appends what a rule applies to: a config rule's "from -> to: fields",
+ * a message rule's "from -> to \"name\"" (null selectors read "any"). */
+void dsim_describe_rule(GString *out, const DsimTraceEvent *ev);
 /* Appends the members of a partition side as text: "1, 2, server". */
 void dsim_describe_members(GString *out, JsonArray *a);
 /* Appends a short description of the header's network configuration. */
@@ -109,6 +116,8 @@ typedef struct {
   DsimProcState state;
   gint64 state_t;        /* when the state last changed */
   guint64 incarnation;
+  gboolean paused;       /* between pause and resume (a crash or exit ends it too) */
+  gint64 paused_t;       /* when it was paused */
   GPtrArray *groups;     /* subgroup names (owned by the tracker), in join order, no repeats */
 } DsimProc;
 
@@ -123,6 +132,12 @@ typedef struct {
   guint64 size;
   char *data;            /* payload preview, or NULL */
   gboolean corrupted;
+  gboolean held;         /* it waited in the network (held line) */
+  gboolean held_paused;  /* ... because its destination was paused, not by a hold */
+  guint64 hold_id;       /* the hold that kept it, if held by one */
+  gint64 held_t;         /* when it started waiting */
+  guint64 extra_ns;      /* delay added by message rules */
+  guint64 delay_rule;    /* the (last) rule that added it */
   gboolean done;         /* this event ends the copy: free it on release */
   guint64 diag_send;     /* for diagram.c: item number of the send (0: none) */
   guint64 diag_deliver;  /* for diagram.c: item number of the delivery */
@@ -132,10 +147,21 @@ typedef struct {
   guint vclock_len;
 } DsimCopy;
 
+/* What cuts or holds links: a partition, a link down, a hold. Their ids
+ * share one space in the traces dsim writes, but a reader keys them by
+ * (kind, id) so that nothing depends on that. */
+typedef enum {
+  DSIM_CUT_PARTITION,
+  DSIM_CUT_LINK_DOWN,
+  DSIM_CUT_HOLD,
+} DsimCutKind;
+
 typedef struct {
   guint64 id;
+  DsimCutKind kind;
   gint64 t;
   gboolean oneway;
+  char *cause;           /* "scenario", "nemesis", or NULL */
   GArray *a, *b;         /* guint64 pids of each side: its pids, and the members of its subgroups */
   GPtrArray *a_groups, *b_groups; /* the subgroup names of each side (owned by the tracker) */
   char *text;            /* "{server} | {client}" */
@@ -161,23 +187,34 @@ guint64 dsim_tracker_resolve(const DsimTracker *tk, guint64 pid);
 GPtrArray *dsim_tracker_procs(DsimTracker *tk);
 /* Pids that joined subgroup name, in join order, or NULL. */
 GArray *dsim_tracker_group(const DsimTracker *tk, const char *name);
-/* Active partitions, by id. The partition of a heal is still there while
- * the heal event is being handled. */
+/* Active partitions, links down and holds, sorted by id then kind. The cut
+ * that a heal, link_up or release ends is still there while that event is
+ * being handled. */
 GPtrArray *dsim_tracker_partitions(const DsimTracker *tk);
 DsimPartition *dsim_tracker_partition(const DsimTracker *tk, guint64 id);
+DsimPartition *dsim_tracker_cut(const DsimTracker *tk, DsimCutKind kind, guint64 id);
+/* The kind of cut an event starts or ends; FALSE for other events. */
+gboolean dsim_cut_kind_of(DsimEventKind ev, DsimCutKind *kind, gboolean *ends);
+/* What a link rule (net.link) or a message rule (net.rule) still in force
+ * says: "{client} -> server: loss 0.5", "2 -> 1 \"name\"", or NULL. The
+ * rule of a removal is still there while the removal is being handled. */
+const char *dsim_tracker_link_rule(const DsimTracker *tk, guint64 id);
+const char *dsim_tracker_msg_rule(const DsimTracker *tk, guint64 id);
 /* Copies sent but neither delivered nor dropped / delivered but not taken. */
 void dsim_tracker_in_flight(const DsimTracker *tk, guint64 *on_network, guint64 *queued);
 
 /* ---------------------------------------------------------------- causal.c */
 
 /* Vector clocks over "hosts": every process, plus host 0 for scenario code
- * (logs and checks with pid 0, partitions, heals, configuration). An event
+ * (logs and checks with pid 0, partitions, heals, configuration, links
+ * down and up, holds and releases, rules, the nemesis). Pauses, resumes,
+ * clock changes and stable-storage events belong to their process. An event
  * of a host increments its own entry; spawn merges the parent's clock, bind
  * the clock of the pid it replaces, recv (and deliver to a C process) the
  * sender's clock at the send. deliver to a Lua process is an event of the
  * receiver without a merge: the process learns the message only when it
- * takes it. Network-only events (dup, drop, corrupt) and reserved joins
- * belong to no host. */
+ * takes it. Network-only events (dup, drop, corrupt, delay, held) and
+ * reserved joins belong to no host. */
 typedef struct DsimCausal DsimCausal;
 
 DsimCausal *dsim_causal_new(void);
@@ -215,11 +252,35 @@ gboolean dsim_report_check_output(FILE *out, GError **error);
 typedef struct {
   guint64 pid;
   guint64 sent, delivered, received, dropped_to, timeouts, crashes, restarts;
+  guint64 pauses, clocks, stable_lost, stable_torn;
+  gint64 paused_ns;      /* time spent paused (pause to resume) */
 } DsimProcStats;
+
+/* Faults that touched copies on a link, in the order of the LINK FAULTS
+ * table. The first nine are the end line's "faults" kinds, except HELD,
+ * which counts every held copy (the end line's "hold" only those kept by a
+ * hold, not for a paused process: see held_hold). */
+typedef enum {
+  DSIM_LF_LOSS,
+  DSIM_LF_PARTITION,
+  DSIM_LF_LINK_DOWN,
+  DSIM_LF_TOO_BIG,
+  DSIM_LF_RULE_DROP,
+  DSIM_LF_DUP,
+  DSIM_LF_CORRUPT,
+  DSIM_LF_DELAY,
+  DSIM_LF_HELD,
+  DSIM_LF_COUNT
+} DsimLinkFault;
+
+/* The end line's name of each DsimLinkFault ("hold" for HELD). */
+extern const char *const dsim_link_fault_names[DSIM_LF_COUNT];
 
 typedef struct {
   guint64 src, dst;
   guint64 sent, delivered, dropped, duplicated, corrupted;
+  guint64 faults[DSIM_LF_COUNT];
+  guint64 held_hold;     /* held by a hold (the rest: for a paused process) */
   DsimHistogram *latency;
 } DsimLinkStats;
 
@@ -282,6 +343,10 @@ typedef struct {
   gboolean end_totals_seen[7];
   guint64 recv_lines;         /* recv lines, to compare with the end line's "received" */
   GArray *blocked;            /* guint64 pids */
+  gboolean has_end_faults;    /* the end line has "faults" */
+  guint64 end_faults[DSIM_LF_COUNT];
+  gboolean has_fault_links;
+  guint64 end_fault_links;
   char *end_mismatch;         /* the end line's totals disagree with the lines, or NULL */
   guint64 in_flight, queued;  /* copies left at the end of what was read */
 } DsimSummary;
@@ -298,6 +363,10 @@ void dsim_summary_finish(DsimSummary *s, const DsimTraceReader *r, DsimTracker *
  * with g_ptr_array_unref; the elements belong to the summary). */
 GPtrArray *dsim_summary_proc_rows(const DsimSummary *s);
 GPtrArray *dsim_summary_link_rows(const DsimSummary *s);
+/* TRUE if a link saw a fault of the LINK FAULTS table / a process one of
+ * the PROCESS FAULTS table. */
+gboolean dsim_link_has_faults(const DsimLinkStats *l);
+gboolean dsim_proc_has_faults(const DsimProcStats *p);
 /* Drop reasons as "loss 3, partition 1" sorted by count then name. */
 char *dsim_summary_drop_text(const DsimSummary *s);
 /* Unknown kinds as "foo 3, bar 1", or NULL. */

@@ -18,6 +18,10 @@
 
 #define CHECKS_KEPT 200
 
+const char *const dsim_link_fault_names[DSIM_LF_COUNT] = {
+    "loss", "partition", "link_down", "too_big", "rule_drop", "duplicate", "corrupt", "delay", "hold",
+};
+
 static guint link_hash(gconstpointer p) {
   const DsimLinkStats *l = p;
   return g_int64_hash(&l->src) * 31u + g_int64_hash(&l->dst);
@@ -187,6 +191,21 @@ static void rate_add(DsimRate *r, RateKind kind, gint64 t) {
   if (i + 1 > r->used) r->used = (guint)i + 1;
 }
 
+/* Adds an entry whose details are already written. */
+static void timeline_add_text(DsimSummary *s, const DsimTraceEvent *ev, const char *what, gboolean bad, GString *text) {
+  if (s->timeline->len >= DSIM_SUMMARY_TIMELINE_MAX) {
+    s->timeline_more++;
+    return;
+  }
+  DsimTimelineEntry *e = g_new0(DsimTimelineEntry, 1);
+  e->t = ev->t;
+  e->line = ev->line;
+  e->what = g_strdup(what);
+  e->bad = bad;
+  e->text = g_strdup(text->str);
+  g_ptr_array_add(s->timeline, e);
+}
+
 static void timeline_add(DsimSummary *s, const DsimTraceEvent *ev, const char *what, gboolean bad) {
   if (s->timeline->len >= DSIM_SUMMARY_TIMELINE_MAX) {
     s->timeline_more++;
@@ -205,8 +224,13 @@ static void timeline_add(DsimSummary *s, const DsimTraceEvent *ev, const char *w
     g_string_append_c(text, ')');
     break;
   case DSIM_EV_RESTART:
-    g_string_append_printf(text, "pid %" G_GUINT64_FORMAT " (incarnation %" G_GUINT64_FORMAT ")", ev->pid,
+    g_string_append_printf(text, "pid %" G_GUINT64_FORMAT " (incarnation %" G_GUINT64_FORMAT, ev->pid,
                            ev->incarnation);
+    if (ev->cause && strcmp(ev->cause, "scenario")) {
+      g_string_append(text, ", ");
+      dsim_append_clean(text, ev->cause, 40);
+    }
+    g_string_append_c(text, ')');
     break;
   case DSIM_EV_PARTITION:
     g_string_append_c(text, '{');
@@ -214,6 +238,7 @@ static void timeline_add(DsimSummary *s, const DsimTraceEvent *ev, const char *w
     g_string_append(text, ev->oneway ? "} -> {" : "} | {");
     dsim_describe_members(text, ev->b);
     g_string_append_c(text, '}');
+    if (ev->cause && strcmp(ev->cause, "scenario")) g_string_append_printf(text, " (%s)", ev->cause);
     break;
   case DSIM_EV_ERROR:
     g_string_append_printf(text, "pid %" G_GUINT64_FORMAT ": ", ev->pid);
@@ -252,6 +277,177 @@ static void check_add(DsimSummary *s, const DsimTraceEvent *ev) {
   g_ptr_array_add(s->checks, c);
 }
 
+static void append_cause(GString *text, const char *cause) {
+  if (!cause) return;
+  g_string_append(text, " (");
+  dsim_append_clean(text, cause, 40);
+  g_string_append_c(text, ')');
+}
+
+/* The end of a cut (heal, link_up, release): what it cut and for how long. */
+static void timeline_cut_end(DsimSummary *s, const DsimTraceEvent *ev, DsimTracker *tk, DsimCutKind kind) {
+  static const char *const verbs[] = {"cut", "down", "held"};
+  char what[48], b[DSIM_TIME_BUF];
+  g_snprintf(what, sizeof what, "%s #%" G_GUINT64_FORMAT, ev->ev, ev->id);
+  DsimPartition *pt = dsim_tracker_cut(tk, kind, ev->id);
+  GString *text = g_string_new(NULL);
+  if (pt) g_string_append_printf(text, "%s, %s for %s", pt->text, verbs[kind], dsim_fmt_duration(ev->t - pt->t, b));
+  if (ev->kind == DSIM_EV_RELEASE)
+    g_string_append_printf(text, "%s%" G_GUINT64_FORMAT " message%s kept", text->len ? ": " : "", ev->messages,
+                           ev->messages == 1 ? "" : "s");
+  if (ev->cause && (ev->kind != DSIM_EV_HEAL || strcmp(ev->cause, "scenario"))) append_cause(text, ev->cause);
+  if (!text->len) g_string_append(text, "(not seen starting)");
+  timeline_add_text(s, ev, what, FALSE, text);
+  g_string_free(text, TRUE);
+}
+
+/* The start of a link down or a hold. */
+static void timeline_cut_start(DsimSummary *s, const DsimTraceEvent *ev) {
+  char what[48];
+  g_snprintf(what, sizeof what, "%s #%" G_GUINT64_FORMAT, ev->ev, ev->id);
+  GString *text = g_string_new("{");
+  dsim_describe_members(text, ev->a);
+  g_string_append(text, ev->oneway ? "} -> {" : "} | {");
+  dsim_describe_members(text, ev->b);
+  g_string_append_c(text, '}');
+  append_cause(text, ev->cause);
+  timeline_add_text(s, ev, what, TRUE, text);
+  g_string_free(text, TRUE);
+}
+
+/* Rules added and removed: net.link (config), net.unlink (config with
+ * "removed"), net.rule (rule), net.unrule (unrule). A removal says what
+ * the rule was, from the tracker, which still holds it. */
+static void timeline_rule(DsimSummary *s, const DsimTraceEvent *ev, DsimTracker *tk) {
+  char what[48];
+  GString *text = g_string_new(NULL);
+  if (ev->kind == DSIM_EV_CONFIG && ev->has_removed) {
+    g_snprintf(what, sizeof what, "net.unlink #%" G_GUINT64_FORMAT, ev->removed);
+    const char *rule = dsim_tracker_link_rule(tk, ev->removed);
+    g_string_append(text, "link rule removed");
+    if (rule) {
+      g_string_append(text, ": ");
+      g_string_append(text, rule);
+    }
+    append_cause(text, ev->cause);
+  } else if (ev->kind == DSIM_EV_CONFIG) {
+    if (json_object_has_member(ev->object, "id"))
+      g_snprintf(what, sizeof what, "net.link #%" G_GUINT64_FORMAT, ev->id);
+    else
+      g_strlcpy(what, "net.link", sizeof what);
+    dsim_describe_rule(text, ev);
+    if (ev->cause && strcmp(ev->cause, "scenario")) append_cause(text, ev->cause);
+  } else if (ev->kind == DSIM_EV_RULE) {
+    g_snprintf(what, sizeof what, "net.rule #%" G_GUINT64_FORMAT, ev->id);
+    g_string_append(text, "message rule added: ");
+    dsim_describe_rule(text, ev);
+  } else {
+    g_snprintf(what, sizeof what, "net.unrule #%" G_GUINT64_FORMAT, ev->id);
+    const char *rule = dsim_tracker_msg_rule(tk, ev->id);
+    g_string_append(text, "message rule removed");
+    if (rule) {
+      g_string_append(text, ": ");
+      g_string_append(text, rule);
+    }
+  }
+  timeline_add_text(s, ev, what, FALSE, text);
+  g_string_free(text, TRUE);
+}
+
+static void timeline_nemesis(DsimSummary *s, const DsimTraceEvent *ev) {
+  char what[48], b1[DSIM_TIME_BUF], b2[DSIM_TIME_BUF];
+  g_snprintf(what, sizeof what, "nemesis #%" G_GUINT64_FORMAT, ev->id);
+  GString *text = g_string_new(NULL);
+  if (ev->kind == DSIM_EV_NEMESIS_START)
+    g_string_append_printf(text, "started: faults from %s to %s", dsim_fmt_time((gint64)ev->start, b1),
+                           dsim_fmt_time((gint64)ev->stop, b2));
+  else if (ev->kind == DSIM_EV_NEMESIS_STOP)
+    g_string_append(text, "stopped");
+  else {
+    if (!ev->skipped) g_string_append(text, "chose ");
+    dsim_describe_nemesis(text, ev);
+  }
+  timeline_add_text(s, ev, what, FALSE, text);
+  g_string_free(text, TRUE);
+}
+
+/* Process faults: pause, resume, clock, lost and torn writes. */
+static void process_fault(DsimSummary *s, const DsimTraceEvent *ev, DsimTracker *tk) {
+  char b[DSIM_TIME_BUF];
+  DsimProcStats *p = proc_stats(s, ev->pid);
+  GString *text = g_string_new(NULL);
+  g_string_append_printf(text, "pid %" G_GUINT64_FORMAT, ev->pid);
+  gboolean bad = FALSE;
+  switch (ev->kind) {
+  case DSIM_EV_PAUSE:
+    p->pauses++;
+    bad = TRUE;
+    break;
+  case DSIM_EV_RESUME: {
+    DsimProc *pr = dsim_tracker_proc(tk, ev->pid);
+    if (pr && pr->paused && ev->t >= pr->paused_t) {
+      p->paused_ns += ev->t - pr->paused_t;
+      g_string_append_printf(text, ", paused for %s", dsim_fmt_duration(ev->t - pr->paused_t, b));
+    }
+    break;
+  }
+  case DSIM_EV_CLOCK:
+    p->clocks++;
+    g_string_append(text, ": ");
+    dsim_describe_clock(text, ev->offset, ev->drift);
+    break;
+  case DSIM_EV_STABLE_LOST:
+  case DSIM_EV_STABLE_TORN:
+    bad = TRUE;
+    if (ev->kind == DSIM_EV_STABLE_LOST)
+      p->stable_lost++;
+    else
+      p->stable_torn++;
+    g_string_append(text, ": unsynced write to \"");
+    dsim_append_clean(text, ev->key, 40);
+    if (ev->kind == DSIM_EV_STABLE_LOST)
+      g_string_append(text, "\" lost");
+    else
+      g_string_append_printf(text, "\" torn, %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " B kept", ev->kept, ev->size);
+    break;
+  default:
+    break;
+  }
+  append_cause(text, ev->cause);
+  timeline_add_text(s, ev, ev->ev, bad, text);
+  g_string_free(text, TRUE);
+}
+
+/* The LINK FAULTS column a drop reason counts in, or -1 (a drop that is
+ * not an injected fault: the destination was down, the queue full). */
+static int drop_fault(const char *reason) {
+  static const struct {
+    const char *reason;
+    DsimLinkFault fault;
+  } map[] = {{"loss", DSIM_LF_LOSS},       {"partition", DSIM_LF_PARTITION}, {"link_down", DSIM_LF_LINK_DOWN},
+             {"too_big", DSIM_LF_TOO_BIG}, {"rule", DSIM_LF_RULE_DROP}};
+  for (guint i = 0; i < G_N_ELEMENTS(map); i++)
+    if (strcmp(reason, map[i].reason) == 0) return (int)map[i].fault;
+  return -1;
+}
+
+static void read_end_faults(DsimSummary *s, const DsimTraceEvent *ev) {
+  JsonNode *n = json_object_get_member(ev->object, "faults");
+  s->has_end_faults = n && JSON_NODE_HOLDS_OBJECT(n);
+  memset(s->end_faults, 0, sizeof s->end_faults);
+  if (s->has_end_faults) {
+    JsonObject *o = json_node_get_object(n);
+    for (guint i = 0; i < DSIM_LF_COUNT; i++) {
+      JsonNode *v = json_object_get_member(o, dsim_link_fault_names[i]);
+      if (v && JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_INT64)
+        s->end_faults[i] = (guint64)json_node_get_int(v);
+    }
+  }
+  n = json_object_get_member(ev->object, "fault_links");
+  s->has_fault_links = n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64;
+  if (s->has_fault_links) s->end_fault_links = (guint64)json_node_get_int(n);
+}
+
 void dsim_summary_add(DsimSummary *s, const DsimTraceEvent *ev, DsimTracker *tk, const DsimCopy *copy,
                       const DsimFilter *f) {
   s->events++;
@@ -271,15 +467,30 @@ void dsim_summary_add(DsimSummary *s, const DsimTraceEvent *ev, DsimTracker *tk,
     if (!sel_src && !sel_dst) break;
     s->duplicated++;
     link_stats(s, ev->src, ev->dst)->duplicated++;
+    link_stats(s, ev->src, ev->dst)->faults[DSIM_LF_DUP]++;
     break;
-  case DSIM_EV_DROP:
+  case DSIM_EV_CORRUPT:
+  case DSIM_EV_DELAY:
+  case DSIM_EV_HELD: {
+    if (!sel_src && !sel_dst) break;
+    /* an old-style corrupt line names only the copy: its ends come from the send */
+    DsimLinkStats *l = copy ? link_stats(s, copy->src, copy->dst) : link_stats(s, ev->src, ev->dst);
+    l->faults[ev->kind == DSIM_EV_CORRUPT ? DSIM_LF_CORRUPT : ev->kind == DSIM_EV_DELAY ? DSIM_LF_DELAY : DSIM_LF_HELD]++;
+    if (ev->kind == DSIM_EV_HELD && ev->has_hold) l->held_hold++;
+    break;
+  }
+  case DSIM_EV_DROP: {
     if (!sel_src && !sel_dst) break;
     s->dropped++;
     count_name(s->drop_reasons, ev->reason);
-    link_stats(s, ev->src, ev->dst)->dropped++;
+    DsimLinkStats *l = link_stats(s, ev->src, ev->dst);
+    l->dropped++;
+    int fault = drop_fault(ev->reason);
+    if (fault >= 0) l->faults[fault]++;
     if (sel_dst) proc_stats(s, ev->dst)->dropped_to++;
     rate_add(&s->rate, RATE_DROPPED, ev->t);
     break;
+  }
   case DSIM_EV_DELIVER: {
     if (!sel_src && !sel_dst) break;
     s->delivered++;
@@ -343,17 +554,40 @@ void dsim_summary_add(DsimSummary *s, const DsimTraceEvent *ev, DsimTracker *tk,
       s->timeline_more++;
       break;
     }
-    char b[DSIM_TIME_BUF];
-    DsimTimelineEntry *e = g_new0(DsimTimelineEntry, 1);
-    e->t = ev->t;
-    e->line = ev->line;
-    e->what = g_strdup(what);
-    e->text = g_strdup_printf("%s, cut for %s", pt->text, dsim_fmt_duration(ev->t - pt->t, b));
-    g_ptr_array_add(s->timeline, e);
+    timeline_cut_end(s, ev, tk, DSIM_CUT_PARTITION);
     break;
   }
+  case DSIM_EV_LINK_DOWN:
+  case DSIM_EV_HOLD:
+    timeline_cut_start(s, ev);
+    break;
+  case DSIM_EV_LINK_UP:
+    timeline_cut_end(s, ev, tk, DSIM_CUT_LINK_DOWN);
+    break;
+  case DSIM_EV_RELEASE:
+    timeline_cut_end(s, ev, tk, DSIM_CUT_HOLD);
+    break;
   case DSIM_EV_CONFIG:
-    timeline_add(s, ev, json_object_has_member(ev->object, "defaults") ? "net.configure" : "net.link", FALSE);
+    if (json_object_has_member(ev->object, "defaults"))
+      timeline_add(s, ev, "net.configure", FALSE);
+    else
+      timeline_rule(s, ev, tk);
+    break;
+  case DSIM_EV_RULE:
+  case DSIM_EV_UNRULE:
+    timeline_rule(s, ev, tk);
+    break;
+  case DSIM_EV_NEMESIS_START:
+  case DSIM_EV_NEMESIS:
+  case DSIM_EV_NEMESIS_STOP:
+    timeline_nemesis(s, ev);
+    break;
+  case DSIM_EV_PAUSE:
+  case DSIM_EV_RESUME:
+  case DSIM_EV_CLOCK:
+  case DSIM_EV_STABLE_LOST:
+  case DSIM_EV_STABLE_TORN:
+    if (sel_pid) process_fault(s, ev, tk);
     break;
   case DSIM_EV_ERROR:
     s->errors++;
@@ -380,6 +614,7 @@ void dsim_summary_add(DsimSummary *s, const DsimTraceEvent *ev, DsimTracker *tk,
       s->end_totals_seen[i] = n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64;
       if (s->end_totals_seen[i]) s->end_totals[i] = (guint64)json_node_get_int(n);
     }
+    read_end_faults(s, ev);
     g_array_set_size(s->blocked, 0);
     guint nb = json_array_get_length(ev->blocked);
     for (guint i = 0; i < nb; i++) {
@@ -396,6 +631,33 @@ void dsim_summary_add(DsimSummary *s, const DsimTraceEvent *ev, DsimTracker *tk,
   }
 }
 
+/* The end line's "faults" (kinds it leaves out count 0) and "fault_links"
+ * against the LINK FAULTS counts. */
+static void cross_check_faults(DsimSummary *s, GString *m) {
+  guint64 total[DSIM_LF_COUNT] = {0}, links = 0;
+  GHashTableIter it;
+  gpointer k;
+  g_hash_table_iter_init(&it, s->links);
+  while (g_hash_table_iter_next(&it, &k, NULL)) {
+    const DsimLinkStats *l = k;
+    gboolean any = l->held_hold > 0;
+    for (guint i = 0; i < DSIM_LF_COUNT; i++) {
+      guint64 v = i == DSIM_LF_HELD ? l->held_hold : l->faults[i];
+      total[i] += v;
+      if (i != DSIM_LF_HELD && v) any = TRUE;
+    }
+    if (any) links++;
+  }
+  for (guint i = 0; s->has_end_faults && i < DSIM_LF_COUNT; i++) {
+    if (total[i] == s->end_faults[i]) continue;
+    g_string_append_printf(m, "%sfaults.%s: %" G_GUINT64_FORMAT " lines, end line says %" G_GUINT64_FORMAT,
+                           m->len ? "; " : "", dsim_link_fault_names[i], total[i], s->end_faults[i]);
+  }
+  if (s->has_fault_links && links != s->end_fault_links)
+    g_string_append_printf(m, "%sfault_links: %" G_GUINT64_FORMAT " links, end line says %" G_GUINT64_FORMAT,
+                           m->len ? "; " : "", links, s->end_fault_links);
+}
+
 /* The end line's totals against what the lines say, when both describe the
  * whole run (no window, no filter, every line read). A mismatch means the
  * trace is inconsistent: lines are missing, or the writer miscounted. */
@@ -410,6 +672,7 @@ static void cross_check(DsimSummary *s) {
     g_string_append_printf(m, "%s%s: %" G_GUINT64_FORMAT " lines, end line says %" G_GUINT64_FORMAT,
                            m->len ? "; " : "", names[i], counted[i], s->end_totals[i]);
   }
+  if (s->has_end_faults || s->has_fault_links) cross_check_faults(s, m);
   if (m->len)
     s->end_mismatch = g_string_free(m, FALSE);
   else
@@ -431,7 +694,10 @@ void dsim_summary_finish(DsimSummary *s, const DsimTraceReader *r, DsimTracker *
       g_hash_table_remove(s->procs, &p->pid);
       continue;
     }
-    if (dsim_filter_match(f, tk, p->pid)) proc_stats(s, p->pid);
+    if (!dsim_filter_match(f, tk, p->pid)) continue;
+    DsimProcStats *st = proc_stats(s, p->pid);
+    /* still paused when the trace (or the window) ends */
+    if (p->paused && s->events && s->last_t >= p->paused_t && st->pauses) st->paused_ns += s->last_t - p->paused_t;
   }
   if (s->complete && !s->windowed && !f->active && s->has_end) cross_check(s);
 }
@@ -508,6 +774,16 @@ char *dsim_summary_drop_text(const DsimSummary *s) {
 
 char *dsim_summary_other_text(const DsimSummary *s) {
   return names_text(s->other_kinds);
+}
+
+gboolean dsim_link_has_faults(const DsimLinkStats *l) {
+  for (guint i = 0; i < DSIM_LF_COUNT; i++)
+    if (l->faults[i]) return TRUE;
+  return FALSE;
+}
+
+gboolean dsim_proc_has_faults(const DsimProcStats *p) {
+  return p->crashes || p->restarts || p->pauses || p->clocks || p->stable_lost || p->stable_torn;
 }
 
 const char *dsim_summary_end_state(const DsimSummary *s, DsimTracker *tk, guint64 pid) {

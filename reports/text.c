@@ -77,6 +77,46 @@ static void field(Text *t, const char *label, const char *value) {
   flush(t);
 }
 
+/* Prints the line in colour code (NULL: none), if colours are on. */
+static void flush_in(Text *t, const char *code) {
+  if (!code || !t->color) {
+    flush(t);
+    return;
+  }
+  fprintf(t->out, "%s%s%s\n", code, t->line->str, c_off(t));
+  g_string_truncate(t->line, 0);
+}
+
+/* "label     value" over as many lines as the value needs, broken after
+ * ", " or "; " (a list must not lose its tail to the 80-column cut). */
+static void field_wrapped(Text *t, const char *label, const char *value, const char *code) {
+  const char *p = value;
+  gboolean first = TRUE;
+  while (*p) {
+    cell(t->line, first ? label : "", 10, FALSE);
+    first = FALSE;
+    guint room = WIDTH - 10;
+    const char *end = p, *cut = NULL;
+    for (guint n = 0; *end && n < room; n++) end = g_utf8_next_char(end);
+    if (!*end) {
+      g_string_append(t->line, p);
+      flush_in(t, code);
+      return;
+    }
+    /* the last separator that fits; a line with none is cut as usual */
+    for (const char *q = p; q + 1 < end; q++)
+      if ((q[0] == ',' || q[0] == ';') && q[1] == ' ') cut = q + 1;
+    if (!cut) {
+      rest(t->line, p);
+      flush_in(t, code);
+      return;
+    }
+    g_string_append_len(t->line, p, cut - p);
+    flush_in(t, code);
+    p = cut + 1;
+  }
+}
+
 static void heading(Text *t, const char *title, const char *extra) {
   fputc('\n', t->out);
   g_string_append(t->line, title);
@@ -136,10 +176,7 @@ static void write_header(Text *t, DsimSummary *s) {
   }
   if (s->end_mismatch) {
     g_string_printf(v, "the end line disagrees with the trace: %s", s->end_mismatch);
-    cell(t->line, "warning", 10, FALSE);
-    rest(t->line, v->str);
-    fprintf(t->out, "%s%s%s\n", c_on(t, YELLOW), t->line->str, c_off(t));
-    g_string_truncate(t->line, 0);
+    field_wrapped(t, "warning", v->str, YELLOW);
   }
   g_string_free(v, TRUE);
 }
@@ -155,7 +192,7 @@ static void write_messages(Text *t, DsimSummary *s) {
   char *drops = dsim_summary_drop_text(s);
   if (drops) {
     g_string_printf(v, "dropped by reason: %s", drops);
-    field(t, "", v->str);
+    field_wrapped(t, "", v->str, NULL);
     g_free(drops);
   }
   g_string_printf(v,
@@ -326,6 +363,106 @@ static void write_links(Text *t, DsimSummary *s, guint max_rows) {
   g_ptr_array_unref(rows);
 }
 
+/* Only links that saw a fault; the columns are fixed so that the table
+ * reads the same from one trace to the next. */
+static void write_link_faults(Text *t, DsimSummary *s, guint max_rows) {
+  static const char *const heads[DSIM_LF_COUNT] = {"LOSS", "PART", "DOWN", "BIG", "RULE", "DUP", "CORR", "DELAY", "HELD"};
+  GPtrArray *rows = dsim_summary_link_rows(s);
+  for (guint i = rows->len; i-- > 0;)
+    if (!dsim_link_has_faults(g_ptr_array_index(rows, i))) g_ptr_array_remove_index(rows, i);
+  if (rows->len == 0) {
+    g_ptr_array_unref(rows);
+    return;
+  }
+  char extra[64];
+  g_snprintf(extra, sizeof extra, "(%u, sender->receiver: copies each fault touched)", rows->len);
+  heading(t, "LINK FAULTS", extra);
+  guint64 *w = g_new0(guint64, rows->len + 1);
+  for (guint i = 0; i < rows->len; i++) {
+    DsimLinkStats *l = g_ptr_array_index(rows, i);
+    for (guint k = 0; k < DSIM_LF_COUNT; k++) w[i] += l->faults[k];
+  }
+  guint left = keep_busiest(rows, w, max_rows);
+  g_free(w);
+  g_string_append(t->line, "  ");
+  cell(t->line, "LINK", 11, FALSE);
+  for (guint k = 0; k < DSIM_LF_COUNT; k++) cell(t->line, heads[k], 7, TRUE);
+  flush(t);
+  for (guint i = 0; i < rows->len; i++) {
+    DsimLinkStats *l = g_ptr_array_index(rows, i);
+    char name[48];
+    g_snprintf(name, sizeof name, "%" G_GUINT64_FORMAT "->%" G_GUINT64_FORMAT, l->src, l->dst);
+    g_string_append(t->line, "  ");
+    cell(t->line, name, 11, FALSE);
+    for (guint k = 0; k < DSIM_LF_COUNT; k++) num_cell(t->line, l->faults[k], 7);
+    flush(t);
+  }
+  if (left) {
+    g_string_append_printf(t->line, "  ... %u more (the busiest are shown; --all shows every row)", left);
+    flush(t);
+  }
+  g_string_append(t->line, "  drops: LOSS random, PART partition, DOWN link down, BIG too big, RULE a rule;");
+  flush(t);
+  g_string_append(t->line, "  DUP duplicated, CORR corrupted, DELAY delayed by a rule, HELD kept by a hold");
+  flush(t);
+  g_string_append(t->line, "  or for a paused receiver");
+  flush(t);
+  g_ptr_array_unref(rows);
+}
+
+static void write_proc_faults(Text *t, DsimSummary *s, guint max_rows) {
+  GPtrArray *rows = dsim_summary_proc_rows(s);
+  for (guint i = rows->len; i-- > 0;)
+    if (!dsim_proc_has_faults(g_ptr_array_index(rows, i))) g_ptr_array_remove_index(rows, i);
+  if (rows->len == 0) {
+    g_ptr_array_unref(rows);
+    return;
+  }
+  char extra[64];
+  g_snprintf(extra, sizeof extra, "(%u)", rows->len);
+  heading(t, "PROCESS FAULTS", extra);
+  guint64 *w = g_new0(guint64, rows->len + 1);
+  for (guint i = 0; i < rows->len; i++) {
+    DsimProcStats *p = g_ptr_array_index(rows, i);
+    w[i] = p->crashes + p->restarts + p->pauses + p->clocks + p->stable_lost + p->stable_torn;
+  }
+  guint left = keep_busiest(rows, w, max_rows);
+  g_free(w);
+  g_string_append(t->line, "  ");
+  cell(t->line, "PID", 5, TRUE);
+  cell(t->line, "CRASH", 8, TRUE);
+  cell(t->line, "RESTART", 9, TRUE);
+  cell(t->line, "PAUSE", 8, TRUE);
+  cell(t->line, "PAUSED", 10, TRUE);
+  cell(t->line, "CLOCK", 8, TRUE);
+  cell(t->line, "LOST", 8, TRUE);
+  cell(t->line, "TORN", 8, TRUE);
+  flush(t);
+  for (guint i = 0; i < rows->len; i++) {
+    DsimProcStats *p = g_ptr_array_index(rows, i);
+    char b[DSIM_TIME_BUF];
+    g_string_append(t->line, "  ");
+    num_cell(t->line, p->pid, 5);
+    num_cell(t->line, p->crashes, 8);
+    num_cell(t->line, p->restarts, 9);
+    num_cell(t->line, p->pauses, 8);
+    cell(t->line, p->pauses ? dsim_fmt_duration(p->paused_ns, b) : "-", 10, TRUE);
+    num_cell(t->line, p->clocks, 8);
+    num_cell(t->line, p->stable_lost, 8);
+    num_cell(t->line, p->stable_torn, 8);
+    flush(t);
+  }
+  if (left) {
+    g_string_append_printf(t->line, "  ... %u more (the busiest are shown; --all shows every row)", left);
+    flush(t);
+  }
+  g_string_append(t->line, "  PAUSED: time spent paused; CLOCK: clock changes; LOST, TORN: unsynced");
+  flush(t);
+  g_string_append(t->line, "  stable-storage writes a crash lost or tore");
+  flush(t);
+  g_ptr_array_unref(rows);
+}
+
 static void write_timeline(Text *t, DsimSummary *s, guint max_rows) {
   char extra[64];
   guint64 total = s->timeline->len + s->timeline_more;
@@ -431,6 +568,8 @@ void dsim_text_write(DsimSummary *s, DsimTracker *tk, const DsimReportOptions *o
   write_messages(&t, s);
   write_procs(&t, s, tk, o->max_rows);
   write_links(&t, s, o->max_rows);
+  write_link_faults(&t, s, o->max_rows);
+  write_proc_faults(&t, s, o->max_rows);
   write_timeline(&t, s, o->max_rows);
   write_checks(&t, s, o->max_rows);
   g_string_free(t.line, TRUE);

@@ -1,7 +1,8 @@
 /* tracker.c — what the trace has said so far.
  *
  * The tracker follows processes (spawn, join, bind, crash, restart, exit),
- * subgroup membership, active partitions and every message copy between
+ * subgroup membership, pauses, active cuts (partitions, links down,
+ * holds), the rules in force, and every message copy between
  * its send and its end, so that a consumer looking at a deliver line knows
  * when the copy was sent and what it carried. Memory is bounded by the
  * number of processes, subgroups, active partitions and copies in flight or
@@ -20,8 +21,10 @@ struct DsimTracker {
   gboolean sorted;
   GHashTable *groups;      /* name (string chunk) → GArray of guint64 pids */
   GHashTable *copies;      /* DsimCopy* as key and value, by (mid, copy) */
-  GHashTable *partitions;  /* &part->id → DsimPartition* */
-  GPtrArray *part_list;    /* active partitions sorted by id */
+  GHashTable *partitions;  /* DsimPartition* as key and value, by (kind, id) */
+  GPtrArray *part_list;    /* active cuts sorted by id, then kind */
+  GHashTable *link_rules;  /* &id → "from -> to: fields" (owned), for net.link rules in force */
+  GHashTable *msg_rules;   /* &id → "from -> to \"name\"", for message rules in force */
   GStringChunk *strings;
 };
 
@@ -33,6 +36,16 @@ static guint copy_hash(gconstpointer p) {
 static gboolean copy_equal(gconstpointer a, gconstpointer b) {
   const DsimCopy *x = a, *y = b;
   return x->mid == y->mid && x->copy == y->copy;
+}
+
+static guint cut_hash(gconstpointer p) {
+  const DsimPartition *c = p;
+  return g_int64_hash(&c->id) * 3u + (guint)c->kind;
+}
+
+static gboolean cut_equal(gconstpointer a, gconstpointer b) {
+  const DsimPartition *x = a, *y = b;
+  return x->id == y->id && x->kind == y->kind;
 }
 
 static void copy_free(gpointer p) {
@@ -56,6 +69,7 @@ static void partition_free(gpointer p) {
   g_ptr_array_unref(pt->a_groups);
   g_ptr_array_unref(pt->b_groups);
   g_free(pt->text);
+  g_free(pt->cause);
   g_free(pt);
 }
 
@@ -66,8 +80,10 @@ DsimTracker *dsim_tracker_new(void) {
   tk->sorted = TRUE;
   tk->groups = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_array_unref);
   tk->copies = g_hash_table_new_full(copy_hash, copy_equal, NULL, copy_free);
-  tk->partitions = g_hash_table_new(g_int64_hash, g_int64_equal);
+  tk->partitions = g_hash_table_new(cut_hash, cut_equal);
   tk->part_list = g_ptr_array_new_with_free_func(partition_free);
+  tk->link_rules = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+  tk->msg_rules = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
   tk->strings = g_string_chunk_new(4096);
   return tk;
 }
@@ -80,6 +96,8 @@ void dsim_tracker_free(DsimTracker *tk) {
   g_hash_table_destroy(tk->copies);
   g_hash_table_destroy(tk->partitions);
   g_ptr_array_unref(tk->part_list);
+  g_hash_table_destroy(tk->link_rules);
+  g_hash_table_destroy(tk->msg_rules);
   g_string_chunk_free(tk->strings);
   g_free(tk);
 }
@@ -186,15 +204,30 @@ static GArray *resolve_side(DsimTracker *tk, JsonArray *side, GString *text, GPt
 
 static gint cmp_partition(gconstpointer a, gconstpointer b) {
   const DsimPartition *x = *(DsimPartition *const *)a, *y = *(DsimPartition *const *)b;
-  return x->id < y->id ? -1 : x->id > y->id;
+  if (x->id != y->id) return x->id < y->id ? -1 : 1;
+  return (int)x->kind - (int)y->kind;
 }
 
-static void partition_begin(DsimTracker *tk, const DsimTraceEvent *ev) {
-  if (g_hash_table_contains(tk->partitions, &ev->id)) return; /* a repeated id: keep the first */
+gboolean dsim_cut_kind_of(DsimEventKind ev, DsimCutKind *kind, gboolean *ends) {
+  switch (ev) {
+  case DSIM_EV_PARTITION: *kind = DSIM_CUT_PARTITION; *ends = FALSE; return TRUE;
+  case DSIM_EV_HEAL: *kind = DSIM_CUT_PARTITION; *ends = TRUE; return TRUE;
+  case DSIM_EV_LINK_DOWN: *kind = DSIM_CUT_LINK_DOWN; *ends = FALSE; return TRUE;
+  case DSIM_EV_LINK_UP: *kind = DSIM_CUT_LINK_DOWN; *ends = TRUE; return TRUE;
+  case DSIM_EV_HOLD: *kind = DSIM_CUT_HOLD; *ends = FALSE; return TRUE;
+  case DSIM_EV_RELEASE: *kind = DSIM_CUT_HOLD; *ends = TRUE; return TRUE;
+  default: return FALSE;
+  }
+}
+
+static void partition_begin(DsimTracker *tk, const DsimTraceEvent *ev, DsimCutKind kind) {
+  if (dsim_tracker_cut(tk, kind, ev->id)) return; /* a repeated id: keep the first */
   DsimPartition *pt = g_new0(DsimPartition, 1);
   pt->id = ev->id;
+  pt->kind = kind;
   pt->t = ev->t;
   pt->oneway = ev->oneway;
+  pt->cause = g_strdup(ev->cause);
   GString *text = g_string_new(NULL);
   pt->a_groups = g_ptr_array_new();
   pt->b_groups = g_ptr_array_new();
@@ -202,7 +235,7 @@ static void partition_begin(DsimTracker *tk, const DsimTraceEvent *ev) {
   g_string_append(text, ev->oneway ? " -> " : " | ");
   pt->b = resolve_side(tk, ev->b, text, pt->b_groups);
   pt->text = g_string_free(text, FALSE);
-  g_hash_table_insert(tk->partitions, &pt->id, pt);
+  g_hash_table_insert(tk->partitions, pt, pt);
   g_ptr_array_add(tk->part_list, pt);
   g_ptr_array_sort(tk->part_list, cmp_partition);
 }
@@ -211,8 +244,27 @@ GPtrArray *dsim_tracker_partitions(const DsimTracker *tk) {
   return tk->part_list;
 }
 
+DsimPartition *dsim_tracker_cut(const DsimTracker *tk, DsimCutKind kind, guint64 id) {
+  DsimPartition key = {.id = id, .kind = kind};
+  return g_hash_table_lookup(tk->partitions, &key);
+}
+
 DsimPartition *dsim_tracker_partition(const DsimTracker *tk, guint64 id) {
-  return g_hash_table_lookup(tk->partitions, &id);
+  return dsim_tracker_cut(tk, DSIM_CUT_PARTITION, id);
+}
+
+const char *dsim_tracker_link_rule(const DsimTracker *tk, guint64 id) {
+  return g_hash_table_lookup(tk->link_rules, &id);
+}
+
+const char *dsim_tracker_msg_rule(const DsimTracker *tk, guint64 id) {
+  return g_hash_table_lookup(tk->msg_rules, &id);
+}
+
+static void rule_add(GHashTable *rules, const DsimTraceEvent *ev) {
+  GString *text = g_string_new(NULL);
+  dsim_describe_rule(text, ev);
+  g_hash_table_replace(rules, g_memdup2(&ev->id, sizeof ev->id), g_string_free(text, FALSE));
 }
 
 static DsimCopy *copy_lookup(DsimTracker *tk, guint64 mid, guint64 copy) {
@@ -277,7 +329,35 @@ DsimCopy *dsim_tracker_apply(DsimTracker *tk, const DsimTraceEvent *ev) {
     p = proc_get(tk, ev->pid);
     p->state = ev->kind == DSIM_EV_EXIT ? DSIM_PROC_EXITED : ev->kind == DSIM_EV_CRASH ? DSIM_PROC_CRASHED : DSIM_PROC_RUNNING;
     p->state_t = ev->t;
+    p->paused = FALSE; /* a stopped process is no longer paused; a restarted one starts afresh */
     if (ev->kind == DSIM_EV_RESTART) p->incarnation = ev->incarnation;
+    return NULL;
+  case DSIM_EV_PAUSE:
+    p = proc_get(tk, ev->pid);
+    if (!p->paused) p->paused_t = ev->t;
+    p->paused = TRUE;
+    return NULL;
+  case DSIM_EV_RESUME:
+    proc_get(tk, ev->pid); /* cleared on release, so that the resume still knows how long */
+    return NULL;
+  case DSIM_EV_HELD:
+    c = copy_get(tk, ev->mid, ev->copy, ev->src, ev->dst);
+    c->held = TRUE;
+    c->held_t = ev->t;
+    c->held_paused = !ev->has_hold;
+    c->hold_id = ev->hold;
+    return c;
+  case DSIM_EV_DELAY:
+    c = copy_get(tk, ev->mid, ev->copy, ev->src, ev->dst);
+    c->extra_ns += ev->extra;
+    c->delay_rule = ev->rule;
+    return c;
+  case DSIM_EV_CONFIG:
+    if (!json_object_has_member(ev->object, "link") || !json_object_has_member(ev->object, "id")) return NULL;
+    rule_add(tk->link_rules, ev);
+    return NULL;
+  case DSIM_EV_RULE:
+    rule_add(tk->msg_rules, ev);
     return NULL;
   case DSIM_EV_SEND:
     c = copy_new(tk, ev->mid, 0, ev->src, ev->dst);
@@ -323,7 +403,13 @@ DsimCopy *dsim_tracker_apply(DsimTracker *tk, const DsimTraceEvent *ev) {
     c->corrupted = TRUE;
     return c;
   case DSIM_EV_PARTITION:
-    partition_begin(tk, ev);
+    partition_begin(tk, ev, DSIM_CUT_PARTITION);
+    return NULL;
+  case DSIM_EV_LINK_DOWN:
+    partition_begin(tk, ev, DSIM_CUT_LINK_DOWN);
+    return NULL;
+  case DSIM_EV_HOLD:
+    partition_begin(tk, ev, DSIM_CUT_HOLD);
     return NULL;
   default:
     return NULL;
@@ -332,13 +418,21 @@ DsimCopy *dsim_tracker_apply(DsimTracker *tk, const DsimTraceEvent *ev) {
 
 void dsim_tracker_release(DsimTracker *tk, const DsimTraceEvent *ev, DsimCopy *copy) {
   if (copy && copy->done) g_hash_table_remove(tk->copies, copy);
-  if (ev->kind == DSIM_EV_HEAL) {
-    DsimPartition *pt = dsim_tracker_partition(tk, ev->id);
+  DsimCutKind kind;
+  gboolean ends;
+  if (dsim_cut_kind_of(ev->kind, &kind, &ends) && ends) {
+    DsimPartition *pt = dsim_tracker_cut(tk, kind, ev->id);
     if (pt) {
-      g_hash_table_remove(tk->partitions, &ev->id);
+      g_hash_table_remove(tk->partitions, pt);
       g_ptr_array_remove(tk->part_list, pt); /* keeps the order; frees pt */
     }
   }
+  if (ev->kind == DSIM_EV_RESUME) {
+    DsimProc *p = dsim_tracker_proc(tk, ev->pid);
+    if (p) p->paused = FALSE;
+  }
+  if (ev->kind == DSIM_EV_CONFIG && ev->has_removed) g_hash_table_remove(tk->link_rules, &ev->removed);
+  if (ev->kind == DSIM_EV_UNRULE) g_hash_table_remove(tk->msg_rules, &ev->id);
 }
 
 void dsim_tracker_in_flight(const DsimTracker *tk, guint64 *on_network, guint64 *queued) {

@@ -14,6 +14,8 @@ DSIM = os.environ["DSIM"]
 ROOT = os.environ["DSIM_ROOT"]
 
 FAULTS = "tests/cli/data/report_faults.lua"
+FAULTS_ALL = "tests/cli/data/faults_all.lua"
+FAULTS_EDGES = "tests/cli/data/faults_edges.lua"
 LOSSY = "scenarios/textbook/clientserver_lossy.lua"
 PLAIN = "scenarios/textbook/clientserver.lua"
 FORK = "scenarios/textbook/clientserver_fork.lua"
@@ -110,7 +112,8 @@ class Causality:
         elif ev == "bind":
             self.kind[e["pid"]] = self.kind.get(e["from"], "lua")
             host, merge = e["pid"], self.clock.get(e["from"])
-        elif ev in ("exit", "crash", "restart", "error", "timeout", "log", "check"):
+        elif ev in ("exit", "crash", "restart", "error", "timeout", "log", "check", "pause", "resume", "clock",
+                    "stable", "stable_lost", "stable_torn"):
             host = e["pid"]
         elif ev == "send":
             host = e["src"]
@@ -122,7 +125,8 @@ class Causality:
                 merge = self.sent.get((e["mid"], e["copy"]))
         elif ev == "recv":
             host, merge = e["pid"], self.sent.get((e["mid"], e["copy"]))
-        elif ev in ("config", "partition", "heal"):
+        elif ev in ("config", "partition", "heal", "link_down", "link_up", "hold", "release", "rule", "unrule",
+                    "nemesis_start", "nemesis", "nemesis_stop"):
             host = 0
         if host is None:
             return None

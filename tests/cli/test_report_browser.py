@@ -12,7 +12,7 @@ import tempfile
 import unittest
 import zlib
 
-from report_support import FAULTS, LOSSY, TraceCase, dsim, load
+from report_support import FAULTS, FAULTS_ALL, FAULTS_EDGES, LOSSY, TraceCase, dsim, load
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -85,11 +85,11 @@ class TestBrowser(TraceCase):
         return Dom(r.stdout)
 
     def test_page_loads_cleanly_with_one_arrow_per_delivery(self):
-        for scenario, seed in ((LOSSY, 3), (FAULTS, 4)):
+        for i, (scenario, seed) in enumerate(((LOSSY, 3), (FAULTS, 4), (FAULTS_ALL, 1), (FAULTS_EDGES, 3))):
             with self.subTest(scenario=scenario):
-                trace = self.make_trace(scenario, seed, f"t{seed}.jsonl")
+                trace = self.make_trace(scenario, seed, f"t{i}.jsonl")
                 delivered = sum(1 for e in load(trace)[1:] if e["ev"] == "deliver")
-                dom = self.dump(self.render(trace, f"t{seed}.html"))
+                dom = self.dump(self.render(trace, f"t{i}.html"))
                 self.assertEqual(dom.root.get("data-ready"), "1")  # the page's own script ran to its end
                 self.assertEqual(dom.root.get("data-errors"), "0")
                 self.assertEqual(dom.arrows.get("main"), delivered)

@@ -178,8 +178,9 @@ class TestExports(TraceCase):
         text = self.export(self.faults, "csv")
         rows = list(csv.DictReader(io.StringIO(text, newline="")))
         self.assertEqual(list(rows[0].keys()), ["line", "t_ns", "event", "mid", "copy", "src", "dst", "size",
-                                                "latency_ns", "corrupted", "reason", "channel", "data"])
-        kinds = ("send", "dup", "drop", "deliver", "recv", "corrupt")
+                                                "latency_ns", "corrupted", "reason", "channel", "data",
+                                                "cause", "rule", "cut", "extra_ns", "bits", "hold"])
+        kinds = ("send", "dup", "drop", "deliver", "recv", "corrupt", "delay", "held")
         expected = [(i, e) for i, e in enumerate(events, start=1) if e.get("ev") in kinds]
         self.assertEqual(len(rows), len(expected))
         sent_at = {}

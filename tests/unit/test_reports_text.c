@@ -169,7 +169,7 @@ static void test_corruption_and_unknown_kinds(void **state) {
                    "{\"t\":1000000,\"ev\":\"deliver\",\"mid\":1,\"copy\":0,\"src\":2,\"dst\":1,\"corrupted\":true}", 1);
   g_string_replace(t, "{\"t\":3000000,\"ev\":\"deliver\"",
                    "{\"t\":2000000,\"ev\":\"corrupt\",\"mid\":1,\"copy\":1}\n"
-                   "{\"t\":2500000,\"ev\":\"pause\",\"pid\":3}\n"
+                   "{\"t\":2500000,\"ev\":\"quake\",\"pid\":3}\n"
                    "{\"t\":3000000,\"ev\":\"deliver\"",
                    1);
   DsimReportOptions o;
@@ -177,7 +177,7 @@ static void test_corruption_and_unknown_kinds(void **state) {
   char *text = report(t->str, &o);
   assert_contains(text, "1 duplicated, 2 corrupted, 1 receive timeouts");
   assert_contains(text, "  2->1               1      2      1     1     2      1ms      3ms      3ms\n");
-  assert_contains(text, "other     event kinds this dsim does not know: pause 1");
+  assert_contains(text, "other     event kinds this dsim does not know: quake 1");
   g_free(text);
   g_string_free(t, TRUE);
 }

@@ -98,6 +98,24 @@ typedef enum {
   DSIM_EV_LOG,
   DSIM_EV_CHECK,
   DSIM_EV_END,
+  /* kinds added with fault injection (same format version) */
+  DSIM_EV_PAUSE,
+  DSIM_EV_RESUME,
+  DSIM_EV_CLOCK,
+  DSIM_EV_STABLE,
+  DSIM_EV_STABLE_LOST,
+  DSIM_EV_STABLE_TORN,
+  DSIM_EV_DELAY,
+  DSIM_EV_HELD,
+  DSIM_EV_LINK_DOWN,
+  DSIM_EV_LINK_UP,
+  DSIM_EV_HOLD,
+  DSIM_EV_RELEASE,
+  DSIM_EV_RULE,
+  DSIM_EV_UNRULE,
+  DSIM_EV_NEMESIS_START,
+  DSIM_EV_NEMESIS,
+  DSIM_EV_NEMESIS_STOP,
 } DsimEventKind;
 
 /* One event line. Which fields are meaningful depends on the kind (see
@@ -114,26 +132,46 @@ typedef struct {
                              recv: the receiver. */
   guint64 src, dst;       /* send, dup, drop, deliver, corrupt; recv: src */
   guint64 mid, copy;      /* message id and copy number (send: copy 0) */
-  guint64 size;           /* send: payload bytes */
+  guint64 size;           /* send, stable set, stable_torn: bytes */
   guint64 parent;         /* spawn */
   guint64 from;           /* bind: the process's pid until now */
-  guint64 id;             /* partition, heal */
+  guint64 id;             /* partition, heal, link_down, link_up, hold, release, rule,
+                             unrule, nemesis*; config: the added rule's id */
   guint64 incarnation;    /* restart */
   gboolean ok;            /* check */
   gboolean reserved;      /* join made outside any process */
-  gboolean oneway;        /* partition */
+  gboolean oneway;        /* partition, link_down, hold */
   gboolean corrupted;     /* deliver with "corrupted":true, and corrupt events */
+  /* faults (each has_* says whether the optional field was there) */
+  gboolean has_rule, has_cut, has_hold, has_removed, has_offset;
+  guint64 rule;           /* dup, drop, corrupt, delay: the message rule's id */
+  guint64 cut;            /* drop (partition, link_down): the cut's id */
+  guint64 hold;           /* held: the hold's id */
+  guint64 removed;        /* config: the id of the link rule removed */
+  guint64 extra;          /* delay: ns added */
+  guint64 bits;           /* corrupt: bits flipped */
+  guint64 messages;       /* release: messages it kept */
+  guint64 kept;           /* stable_torn: bytes that reached the disk */
+  guint64 keys;           /* stable sync: keys made durable */
+  guint64 start, stop;    /* nemesis_start (ns) */
+  guint64 duration;       /* nemesis: how long the fault lasts (ns), 0 if not given */
+  gint64 offset;          /* clock: local minus true time (ns) */
+  double drift;           /* clock */
+  gboolean skipped;       /* nemesis: no target fitted */
+  const char *key;        /* stable*, the key */
+  const char *fault;      /* nemesis: the fault kind chosen */
+  const char *name;       /* rule: its name, if given */
   const char *ch;         /* send, join, timeout: channel name */
   const char *group;      /* join */
   const char *data;       /* send: payload preview */
-  const char *reason;     /* drop, end */
+  const char *reason;     /* drop, held, end */
   const char *msg;        /* log, check, error */
   const char *where;      /* check: "file.lua:12" if known */
-  const char *cause;      /* crash */
+  const char *cause;      /* crash, restart, pause, resume, clock, dup, drop, ..., or NULL */
   const char *fn;         /* spawn: where the code is, if known */
   const char *proc_kind;  /* spawn: "lua" or "c" */
-  const char *op;         /* timeout */
-  JsonArray *a, *b;       /* partition: the two sides (pids and subgroup names) */
+  const char *op;         /* timeout, stable */
+  JsonArray *a, *b;       /* partition, link_down, hold, nemesis: the two sides (pids and subgroup names) */
   JsonArray *blocked;     /* end: pids still blocked */
   JsonObject *object;     /* the whole line, for fields not listed here */
   const char *raw;        /* the line's bytes, without the newline */

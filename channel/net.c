@@ -192,6 +192,17 @@ static void on_resumed(DsimWorld *world, DsimPid pid, void *data) {
   dsim_net_unpark(data, 0, pid);
 }
 
+/* The next arrival's destination: its process records and its channel
+ * membership (the input queue) are what the delivery and the handler it
+ * wakes will read first. */
+static void prefetch_delivery(DsimWorld *world, void *obj) {
+  const DsimMessage *m = obj;
+  dsim_world_prefetch_proc(world, m->dst);
+  const DsimChannel *ch = m->ch;
+  uint32_t c = (m->dst - 1) >> DSIM_MEMBER_CHUNK_BITS;
+  if (c < ch->chunks_len && ch->chunks[c]) __builtin_prefetch(&ch->chunks[c][(m->dst - 1) & (DSIM_MEMBER_CHUNK - 1)]);
+}
+
 DsimNet *dsim_net_get(DsimWorld *world) {
   DsimNet *net = dsim_world_attached(world, DSIM_SLOT_NET);
   if (net) return net;
@@ -211,6 +222,7 @@ DsimNet *dsim_net_get(DsimWorld *world) {
   net->kinds = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   dsim_net_update_plain(net);
   dsim_world_attach(world, DSIM_SLOT_NET, net, net_detach);
+  dsim_world_set_prefetch(world, dsim_channel_deliver, prefetch_delivery);
   static const DsimProcListener listener = {.stopped = on_stopped, .resumed = on_resumed};
   dsim_world_add_listener(world, &listener, net);
   return net;

@@ -90,6 +90,8 @@ struct DsimWorld {
   GError *error;
 
   DsimEvent *heap;
+  DsimEventFn prefetch_fn; /* see dsim_world_set_prefetch */
+  void (*prefetch_hook)(DsimWorld *, void *);
   size_t heap_len, heap_cap;
   size_t stale_events; /* cancelled timers still in the heap */
 

@@ -195,6 +195,19 @@ size_t dsim_world_pending(const DsimWorld *world);
 void dsim_world_discard_events(DsimWorld *world, DsimEventFn fn,
                                void (*dispose)(DsimWorld *world, void *obj));
 
+/* A hint for memory-bound runs: while an event runs, the kernel calls
+ * hook(world, obj) for the next event if its callback is fn, so that the
+ * module owning fn can prefetch what that event will touch (for a message
+ * arrival, the destination's records; see dsim_world_prefetch_proc). The
+ * hook must only prefetch: it cannot change behaviour, and it is not called
+ * in any particular relation to other events. One hook per world; NULL
+ * removes it. */
+void dsim_world_set_prefetch(DsimWorld *world, DsimEventFn fn, void (*hook)(DsimWorld *world, void *obj));
+
+/* Starts loading pid's process records into the cache (no effect on
+ * anything else; an unknown pid is ignored). */
+void dsim_world_prefetch_proc(const DsimWorld *world, DsimPid pid);
+
 /* ---------------------------------------------------------------- processes */
 
 typedef enum {

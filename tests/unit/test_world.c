@@ -46,6 +46,43 @@ static void events_run_in_time_then_schedule_order(void **state) {
   dsim_world_free(w);
 }
 
+/* The prefetch hook sees the next event's object, only for its callback,
+ * and changes nothing: the same events run in the same order. */
+static Log *hook_log;
+static void hook_record(DsimWorld *w, void *obj) {
+  (void)w;
+  Tag *t = obj;
+  hook_log->id[hook_log->n++] = t->id;
+}
+static bool other(DsimWorld *w, void *obj) {
+  return record(w, obj);
+}
+
+static void prefetch_hook_sees_the_next_event(void **state) {
+  (void)state;
+  DsimWorld *w = dsim_world_new(NULL);
+  Log log = {0}, seen = {0};
+  hook_log = &seen;
+  Tag tags[5];
+  const DsimTime times[5] = {10, 20, 30, 40, 50};
+  for (int i = 0; i < 5; i++) {
+    tags[i] = (Tag){&log, i};
+    dsim_world_schedule(w, times[i], i == 2 ? other : record, &tags[i]);
+  }
+  dsim_world_set_prefetch(w, record, hook_record);
+  dsim_world_prefetch_proc(w, 7); /* no such process: ignored */
+  assert_int_equal(dsim_world_run(w), DSIM_END_QUIESCENT);
+  assert_int_equal(log.n, 5);
+  for (int i = 0; i < 5; i++) assert_int_equal(log.id[i], i);
+  /* while #0 runs the next is #1; #1 → #2 (another callback: no call);
+   * #2 → #3; #3 → #4; #4 → none */
+  const int expect[3] = {1, 3, 4};
+  assert_int_equal(seen.n, 3);
+  for (int i = 0; i < 3; i++) assert_int_equal(seen.id[i], expect[i]);
+  dsim_world_set_prefetch(w, record, NULL);
+  dsim_world_free(w);
+}
+
 /* Many equal times scheduled from inside events keep FIFO order. */
 typedef struct {
   DsimWorld *w;
@@ -483,6 +520,7 @@ static void time_parsing(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(events_run_in_time_then_schedule_order),
+      cmocka_unit_test(prefetch_hook_sees_the_next_event),
       cmocka_unit_test(same_time_events_scheduled_during_run),
       cmocka_unit_test(heap_order_under_load),
       cmocka_unit_test(run_bounds),

@@ -198,9 +198,8 @@ static void on_resumed(DsimWorld *world, DsimPid pid, void *data) {
 static void prefetch_delivery(DsimWorld *world, void *obj) {
   const DsimMessage *m = obj;
   dsim_world_prefetch_proc(world, m->dst);
-  const DsimChannel *ch = m->ch;
-  uint32_t c = (m->dst - 1) >> DSIM_MEMBER_CHUNK_BITS;
-  if (c < ch->chunks_len && ch->chunks[c]) __builtin_prefetch(&ch->chunks[c][(m->dst - 1) & (DSIM_MEMBER_CHUNK - 1)]);
+  const DsimMember *member = dsim_member_peek(m->ch, m->dst);
+  if (member) __builtin_prefetch(member);
 }
 
 DsimNet *dsim_net_get(DsimWorld *world) {

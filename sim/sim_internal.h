@@ -90,10 +90,10 @@ struct DsimWorld {
   GError *error;
 
   DsimEvent *heap;
-  DsimEventFn prefetch_fn; /* see dsim_world_set_prefetch */
-  void (*prefetch_hook)(DsimWorld *, void *);
   size_t heap_len, heap_cap;
   size_t stale_events; /* cancelled timers still in the heap */
+  DsimEventFn prefetch_fn; /* see dsim_world_set_prefetch */
+  void (*prefetch_hook)(DsimWorld *, void *);
 
   DsimProc **proc_chunks;
   DsimProcHot **hot_chunks;

@@ -330,9 +330,8 @@ void dsim_world_set_prefetch(DsimWorld *w, DsimEventFn fn, void (*hook)(DsimWorl
 
 void dsim_world_prefetch_proc(const DsimWorld *w, DsimPid pid) {
   if (pid == DSIM_PID_NONE || pid > w->proc_count) return;
-  uint32_t i = pid - 1;
-  __builtin_prefetch(&w->hot_chunks[i >> DSIM_PROC_CHUNK_BITS][i & (DSIM_PROC_CHUNK - 1)]);
-  __builtin_prefetch(&w->proc_chunks[i >> DSIM_PROC_CHUNK_BITS][i & (DSIM_PROC_CHUNK - 1)]);
+  __builtin_prefetch(dsim_proc_hot(w, pid));
+  __builtin_prefetch(dsim_proc_get(w, pid));
 }
 
 /* A two-stage pipeline over the heap: the event after next is one of the

@@ -191,7 +191,6 @@ GArray *dsim_tracker_group(const DsimTracker *tk, const char *name);
  * that a heal, link_up or release ends is still there while that event is
  * being handled. */
 GPtrArray *dsim_tracker_partitions(const DsimTracker *tk);
-DsimPartition *dsim_tracker_partition(const DsimTracker *tk, guint64 id);
 DsimPartition *dsim_tracker_cut(const DsimTracker *tk, DsimCutKind kind, guint64 id);
 /* The kind of cut an event starts or ends; FALSE for other events. */
 gboolean dsim_cut_kind_of(DsimEventKind ev, DsimCutKind *kind, gboolean *ends);

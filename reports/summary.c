@@ -206,16 +206,8 @@ static void timeline_add_text(DsimSummary *s, const DsimTraceEvent *ev, const ch
   g_ptr_array_add(s->timeline, e);
 }
 
+/* Adds an entry described from the event itself. */
 static void timeline_add(DsimSummary *s, const DsimTraceEvent *ev, const char *what, gboolean bad) {
-  if (s->timeline->len >= DSIM_SUMMARY_TIMELINE_MAX) {
-    s->timeline_more++;
-    return;
-  }
-  DsimTimelineEntry *e = g_new0(DsimTimelineEntry, 1);
-  e->t = ev->t;
-  e->line = ev->line;
-  e->what = g_strdup(what);
-  e->bad = bad;
   GString *text = g_string_new(NULL);
   switch (ev->kind) {
   case DSIM_EV_CRASH:
@@ -232,14 +224,6 @@ static void timeline_add(DsimSummary *s, const DsimTraceEvent *ev, const char *w
     }
     g_string_append_c(text, ')');
     break;
-  case DSIM_EV_PARTITION:
-    g_string_append_c(text, '{');
-    dsim_describe_members(text, ev->a);
-    g_string_append(text, ev->oneway ? "} -> {" : "} | {");
-    dsim_describe_members(text, ev->b);
-    g_string_append_c(text, '}');
-    if (ev->cause && strcmp(ev->cause, "scenario")) g_string_append_printf(text, " (%s)", ev->cause);
-    break;
   case DSIM_EV_ERROR:
     g_string_append_printf(text, "pid %" G_GUINT64_FORMAT ": ", ev->pid);
     dsim_append_clean(text, ev->msg, 300);
@@ -253,8 +237,8 @@ static void timeline_add(DsimSummary *s, const DsimTraceEvent *ev, const char *w
     g_string_free(d, TRUE);
   }
   }
-  e->text = g_string_free(text, FALSE);
-  g_ptr_array_add(s->timeline, e);
+  timeline_add_text(s, ev, what, bad, text);
+  g_string_free(text, TRUE);
 }
 
 static void check_add(DsimSummary *s, const DsimTraceEvent *ev) {
@@ -301,7 +285,8 @@ static void timeline_cut_end(DsimSummary *s, const DsimTraceEvent *ev, DsimTrack
   g_string_free(text, TRUE);
 }
 
-/* The start of a link down or a hold. */
+/* The start of a partition, a link down or a hold (a partition made by
+ * the scenario, the common case, does not say so). */
 static void timeline_cut_start(DsimSummary *s, const DsimTraceEvent *ev) {
   char what[48];
   g_snprintf(what, sizeof what, "%s #%" G_GUINT64_FORMAT, ev->ev, ev->id);
@@ -310,7 +295,7 @@ static void timeline_cut_start(DsimSummary *s, const DsimTraceEvent *ev) {
   g_string_append(text, ev->oneway ? "} -> {" : "} | {");
   dsim_describe_members(text, ev->b);
   g_string_append_c(text, '}');
-  append_cause(text, ev->cause);
+  if (ev->cause && (ev->kind != DSIM_EV_PARTITION || strcmp(ev->cause, "scenario"))) append_cause(text, ev->cause);
   timeline_add_text(s, ev, what, TRUE, text);
   g_string_free(text, TRUE);
 }
@@ -536,30 +521,13 @@ void dsim_summary_add(DsimSummary *s, const DsimTraceEvent *ev, DsimTracker *tk,
       proc_stats(s, ev->pid)->restarts++;
     timeline_add(s, ev, ev->ev, ev->kind == DSIM_EV_CRASH);
     break;
-  case DSIM_EV_PARTITION: {
-    char what[40];
-    g_snprintf(what, sizeof what, "partition #%" G_GUINT64_FORMAT, ev->id);
-    timeline_add(s, ev, what, TRUE);
-    break;
-  }
-  case DSIM_EV_HEAL: {
-    char what[40];
-    g_snprintf(what, sizeof what, "heal #%" G_GUINT64_FORMAT, ev->id);
-    DsimPartition *pt = dsim_tracker_partition(tk, ev->id);
-    if (!pt) {
-      timeline_add(s, ev, what, FALSE);
-      break;
-    }
-    if (s->timeline->len >= DSIM_SUMMARY_TIMELINE_MAX) {
-      s->timeline_more++;
-      break;
-    }
-    timeline_cut_end(s, ev, tk, DSIM_CUT_PARTITION);
-    break;
-  }
+  case DSIM_EV_PARTITION:
   case DSIM_EV_LINK_DOWN:
   case DSIM_EV_HOLD:
     timeline_cut_start(s, ev);
+    break;
+  case DSIM_EV_HEAL:
+    timeline_cut_end(s, ev, tk, DSIM_CUT_PARTITION);
     break;
   case DSIM_EV_LINK_UP:
     timeline_cut_end(s, ev, tk, DSIM_CUT_LINK_DOWN);

@@ -249,10 +249,6 @@ DsimPartition *dsim_tracker_cut(const DsimTracker *tk, DsimCutKind kind, guint64
   return g_hash_table_lookup(tk->partitions, &key);
 }
 
-DsimPartition *dsim_tracker_partition(const DsimTracker *tk, guint64 id) {
-  return dsim_tracker_cut(tk, DSIM_CUT_PARTITION, id);
-}
-
 const char *dsim_tracker_link_rule(const DsimTracker *tk, guint64 id) {
   return g_hash_table_lookup(tk->link_rules, &id);
 }

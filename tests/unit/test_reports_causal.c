@@ -127,7 +127,7 @@ static void test_partition_sides_follow_joins(void **state) {
   while (dsim_trace_reader_next(r, &ev, &error)) {
     DsimCopy *copy = dsim_tracker_apply(tk, &ev);
     if (ev.kind == DSIM_EV_HEAL) {
-      DsimPartition *pt = dsim_tracker_partition(tk, 4);
+      DsimPartition *pt = dsim_tracker_cut(tk, DSIM_CUT_PARTITION, 4);
       assert_non_null(pt); /* still there while the heal is handled */
       assert_true(pt->oneway);
       assert_string_equal(pt->text, "{s} -> {k, 9}");
@@ -141,7 +141,7 @@ static void test_partition_sides_follow_joins(void **state) {
     dsim_tracker_release(tk, &ev, copy);
   }
   assert_null(error);
-  assert_null(dsim_tracker_partition(tk, 4));
+  assert_null(dsim_tracker_cut(tk, DSIM_CUT_PARTITION, 4));
   assert_int_equal(dsim_tracker_partitions(tk)->len, 0);
   dsim_tracker_free(tk);
   dsim_trace_reader_free(r);

@@ -141,22 +141,9 @@ gboolean dsim_causal_apply(DsimCausal *c, const DsimTraceEvent *ev, DsimTracker 
   case DSIM_EV_STABLE_TORN:
     pid = ev->pid;
     break;
-  case DSIM_EV_CONFIG:
-  case DSIM_EV_PARTITION:
-  case DSIM_EV_HEAL:
-  case DSIM_EV_LINK_DOWN:
-  case DSIM_EV_LINK_UP:
-  case DSIM_EV_HOLD:
-  case DSIM_EV_RELEASE:
-  case DSIM_EV_RULE:
-  case DSIM_EV_UNRULE:
-  case DSIM_EV_NEMESIS_START:
-  case DSIM_EV_NEMESIS:
-  case DSIM_EV_NEMESIS_STOP:
-    pid = 0;
-    break;
   default:
-    return FALSE;
+    if (!dsim_event_kind_is_network(ev->kind)) return FALSE;
+    pid = 0;
   }
   Host *h = host_get(c, pid);
   if (from) merge(h->clock, from, from_len);

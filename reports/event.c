@@ -72,6 +72,26 @@ gboolean dsim_event_kind_is_skippable(DsimEventKind kind) {
   }
 }
 
+gboolean dsim_event_kind_is_network(DsimEventKind kind) {
+  switch (kind) {
+  case DSIM_EV_CONFIG:
+  case DSIM_EV_PARTITION:
+  case DSIM_EV_HEAL:
+  case DSIM_EV_LINK_DOWN:
+  case DSIM_EV_LINK_UP:
+  case DSIM_EV_HOLD:
+  case DSIM_EV_RELEASE:
+  case DSIM_EV_RULE:
+  case DSIM_EV_UNRULE:
+  case DSIM_EV_NEMESIS_START:
+  case DSIM_EV_NEMESIS:
+  case DSIM_EV_NEMESIS_STOP:
+    return TRUE;
+  default:
+    return FALSE;
+  }
+}
+
 /* ---------------------------------------------------------------- typed fields */
 
 typedef struct {

@@ -250,21 +250,8 @@ gboolean dsim_export_perfetto(DsimTraceReader *r, const DsimReportOptions *o, Ds
     case DSIM_EV_JOIN:
       if (sel_pid && !ev.reserved) instant(&w, &ev, ev.pid, FALSE);
       break;
-    case DSIM_EV_PARTITION:
-    case DSIM_EV_HEAL:
-    case DSIM_EV_CONFIG:
-    case DSIM_EV_LINK_DOWN:
-    case DSIM_EV_LINK_UP:
-    case DSIM_EV_HOLD:
-    case DSIM_EV_RELEASE:
-    case DSIM_EV_RULE:
-    case DSIM_EV_UNRULE:
-    case DSIM_EV_NEMESIS_START:
-    case DSIM_EV_NEMESIS:
-    case DSIM_EV_NEMESIS_STOP:
-      instant(&w, &ev, 0, TRUE);
-      break;
     default:
+      if (dsim_event_kind_is_network(ev.kind)) instant(&w, &ev, 0, TRUE);
       break;
     }
   next:

@@ -40,6 +40,9 @@ DsimEventKind dsim_event_kind_from_name(const char *name, gsize len);
 /* Kinds a window may skip unread before it starts: they change no state
  * that later events depend on for their meaning. */
 gboolean dsim_event_kind_is_skippable(DsimEventKind kind);
+/* Kinds that change the network rather than one process: configuration,
+ * partitions, links down, holds, rules and the nemesis (pid 0's events). */
+gboolean dsim_event_kind_is_network(DsimEventKind kind);
 
 /* ---------------------------------------------------------------- histogram.c */
 

@@ -70,6 +70,19 @@ static void flush(Text *t) {
   g_string_truncate(t->line, 0);
 }
 
+/* Ends a table: how many rows were left out, then the legend lines
+ * (NULL-terminated; NULL for none). */
+static void table_end(Text *t, guint left, const char *const *legend) {
+  if (left) {
+    g_string_append_printf(t->line, "  ... %u more (the busiest are shown; --all shows every row)", left);
+    flush(t);
+  }
+  for (; legend && *legend; legend++) {
+    g_string_append(t->line, *legend);
+    flush(t);
+  }
+}
+
 /* "label     value", the value cut to the line. */
 static void field(Text *t, const char *label, const char *value) {
   cell(t->line, label, 10, FALSE);
@@ -299,14 +312,10 @@ static void write_procs(Text *t, DsimSummary *s, DsimTracker *tk, guint max_rows
     rest(t->line, dsim_summary_end_state(s, tk, p->pid));
     flush(t);
   }
-  if (left) {
-    g_string_append_printf(t->line, "  ... %u more (the busiest are shown; --all shows every row)", left);
-    flush(t);
-  }
-  g_string_append(t->line, "  DELIV: arrived in its input queue; RECV: taken by the process; DROPPED: lost");
-  flush(t);
-  g_string_append(t->line, "  on the way to it; END: its state when the trace ends");
-  flush(t);
+  table_end(t, left, (const char *const[]){
+      "  DELIV: arrived in its input queue; RECV: taken by the process; DROPPED: lost",
+      "  on the way to it; END: its state when the trace ends",
+      NULL});
   g_ptr_array_unref(rows);
 }
 
@@ -356,10 +365,7 @@ static void write_links(Text *t, DsimSummary *s, guint max_rows) {
     latency_cell(t->line, l, 1001);
     flush(t);
   }
-  if (left) {
-    g_string_append_printf(t->line, "  ... %u more (the busiest are shown; --all shows every row)", left);
-    flush(t);
-  }
+  table_end(t, left, NULL);
   g_ptr_array_unref(rows);
 }
 
@@ -397,16 +403,11 @@ static void write_link_faults(Text *t, DsimSummary *s, guint max_rows) {
     for (guint k = 0; k < DSIM_LF_COUNT; k++) num_cell(t->line, l->faults[k], 7);
     flush(t);
   }
-  if (left) {
-    g_string_append_printf(t->line, "  ... %u more (the busiest are shown; --all shows every row)", left);
-    flush(t);
-  }
-  g_string_append(t->line, "  drops: LOSS random, PART partition, DOWN link down, BIG too big, RULE a rule;");
-  flush(t);
-  g_string_append(t->line, "  DUP duplicated, CORR corrupted, DELAY delayed by a rule, HELD kept by a hold");
-  flush(t);
-  g_string_append(t->line, "  or for a paused receiver");
-  flush(t);
+  table_end(t, left, (const char *const[]){
+      "  drops: LOSS random, PART partition, DOWN link down, BIG too big, RULE a rule;",
+      "  DUP duplicated, CORR corrupted, DELAY delayed by a rule, HELD kept by a hold",
+      "  or for a paused receiver",
+      NULL});
   g_ptr_array_unref(rows);
 }
 
@@ -452,14 +453,10 @@ static void write_proc_faults(Text *t, DsimSummary *s, guint max_rows) {
     num_cell(t->line, p->stable_torn, 8);
     flush(t);
   }
-  if (left) {
-    g_string_append_printf(t->line, "  ... %u more (the busiest are shown; --all shows every row)", left);
-    flush(t);
-  }
-  g_string_append(t->line, "  PAUSED: time spent paused; CLOCK: clock changes; LOST, TORN: unsynced");
-  flush(t);
-  g_string_append(t->line, "  stable-storage writes a crash lost or tore");
-  flush(t);
+  table_end(t, left, (const char *const[]){
+      "  PAUSED: time spent paused; CLOCK: clock changes; LOST, TORN: unsynced",
+      "  stable-storage writes a crash lost or tore",
+      NULL});
   g_ptr_array_unref(rows);
 }
 

@@ -252,9 +252,7 @@ static void link_faults_table(GString *o, DsimSummary *s) {
   static const char *const heads[DSIM_LF_COUNT] = {"lost (random)", "partition", "link down", "too big",
                                                    "dropped by a rule", "duplicated", "corrupted",
                                                    "delayed by a rule", "held"};
-  GPtrArray *rows = dsim_summary_link_rows(s);
-  for (guint i = rows->len; i-- > 0;)
-    if (!dsim_link_has_faults(g_ptr_array_index(rows, i))) g_ptr_array_remove_index(rows, i);
+  GPtrArray *rows = dsim_summary_link_fault_rows(s);
   if (rows->len) {
     g_string_append_printf(o, "<section id=\"link-faults\"><h2>Link faults (%u)</h2>\n<table><tr>", rows->len);
     th(o, "l", "sender → receiver");
@@ -278,9 +276,7 @@ static void link_faults_table(GString *o, DsimSummary *s) {
 }
 
 static void proc_faults_table(GString *o, DsimSummary *s) {
-  GPtrArray *rows = dsim_summary_proc_rows(s);
-  for (guint i = rows->len; i-- > 0;)
-    if (!dsim_proc_has_faults(g_ptr_array_index(rows, i))) g_ptr_array_remove_index(rows, i);
+  GPtrArray *rows = dsim_summary_proc_fault_rows(s);
   if (rows->len) {
     g_string_append_printf(o, "<section id=\"process-faults\"><h2>Process faults (%u)</h2>\n<table><tr>", rows->len);
     th(o, NULL, "pid");

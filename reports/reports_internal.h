@@ -365,10 +365,10 @@ void dsim_summary_finish(DsimSummary *s, const DsimTraceReader *r, DsimTracker *
  * with g_ptr_array_unref; the elements belong to the summary). */
 GPtrArray *dsim_summary_proc_rows(const DsimSummary *s);
 GPtrArray *dsim_summary_link_rows(const DsimSummary *s);
-/* TRUE if a link saw a fault of the LINK FAULTS table / a process one of
- * the PROCESS FAULTS table. */
-gboolean dsim_link_has_faults(const DsimLinkStats *l);
-gboolean dsim_proc_has_faults(const DsimProcStats *p);
+/* The same, only the links that saw a fault of the LINK FAULTS table /
+ * the processes with one of the PROCESS FAULTS table. */
+GPtrArray *dsim_summary_link_fault_rows(const DsimSummary *s);
+GPtrArray *dsim_summary_proc_fault_rows(const DsimSummary *s);
 /* Drop reasons as "loss 3, partition 1" sorted by count then name. */
 char *dsim_summary_drop_text(const DsimSummary *s);
 /* Unknown kinds as "foo 3, bar 1", or NULL. */

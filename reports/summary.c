@@ -744,14 +744,33 @@ char *dsim_summary_other_text(const DsimSummary *s) {
   return names_text(s->other_kinds);
 }
 
-gboolean dsim_link_has_faults(const DsimLinkStats *l) {
+static gboolean link_has_faults(gconstpointer row) {
+  const DsimLinkStats *l = row;
   for (guint i = 0; i < DSIM_LF_COUNT; i++)
     if (l->faults[i]) return TRUE;
   return FALSE;
 }
 
-gboolean dsim_proc_has_faults(const DsimProcStats *p) {
+static gboolean proc_has_faults(gconstpointer row) {
+  const DsimProcStats *p = row;
   return p->crashes || p->restarts || p->pauses || p->clocks || p->stable_lost || p->stable_torn;
+}
+
+/* Keeps the rows for which keep() is TRUE, in order. */
+static GPtrArray *keep_rows(GPtrArray *rows, gboolean (*keep)(gconstpointer)) {
+  guint n = 0;
+  for (guint i = 0; i < rows->len; i++)
+    if (keep(g_ptr_array_index(rows, i))) rows->pdata[n++] = g_ptr_array_index(rows, i);
+  g_ptr_array_set_size(rows, n);
+  return rows;
+}
+
+GPtrArray *dsim_summary_link_fault_rows(const DsimSummary *s) {
+  return keep_rows(dsim_summary_link_rows(s), link_has_faults);
+}
+
+GPtrArray *dsim_summary_proc_fault_rows(const DsimSummary *s) {
+  return keep_rows(dsim_summary_proc_rows(s), proc_has_faults);
 }
 
 const char *dsim_summary_end_state(const DsimSummary *s, DsimTracker *tk, guint64 pid) {

@@ -373,9 +373,7 @@ static void write_links(Text *t, DsimSummary *s, guint max_rows) {
  * reads the same from one trace to the next. */
 static void write_link_faults(Text *t, DsimSummary *s, guint max_rows) {
   static const char *const heads[DSIM_LF_COUNT] = {"LOSS", "PART", "DOWN", "BIG", "RULE", "DUP", "CORR", "DELAY", "HELD"};
-  GPtrArray *rows = dsim_summary_link_rows(s);
-  for (guint i = rows->len; i-- > 0;)
-    if (!dsim_link_has_faults(g_ptr_array_index(rows, i))) g_ptr_array_remove_index(rows, i);
+  GPtrArray *rows = dsim_summary_link_fault_rows(s);
   if (rows->len == 0) {
     g_ptr_array_unref(rows);
     return;
@@ -412,9 +410,7 @@ static void write_link_faults(Text *t, DsimSummary *s, guint max_rows) {
 }
 
 static void write_proc_faults(Text *t, DsimSummary *s, guint max_rows) {
-  GPtrArray *rows = dsim_summary_proc_rows(s);
-  for (guint i = rows->len; i-- > 0;)
-    if (!dsim_proc_has_faults(g_ptr_array_index(rows, i))) g_ptr_array_remove_index(rows, i);
+  GPtrArray *rows = dsim_summary_proc_fault_rows(s);
   if (rows->len == 0) {
     g_ptr_array_unref(rows);
     return;

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libglib2.0-dev liblua5.4-dev libcmocka-dev
-          nettle-dev libjson-glib-dev python3 chromium)
+          libssl-dev libjson-glib-dev python3 chromium)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 deps() {

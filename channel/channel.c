@@ -55,6 +55,8 @@ DsimChannel *dsim_channel_open(DsimWorld *world, const char *name) {
   ch = g_new0(DsimChannel, 1);
   ch->net = net;
   ch->name = g_strdup(name);
+  ch->name_json = g_string_new(NULL);
+  dsim_json_escape(ch->name_json, name, (size_t)-1, DSIM_TRACE_NAME_MAX);
   ch->order = g_array_new(FALSE, FALSE, sizeof(DsimPid));
   ch->groups = g_hash_table_new(g_str_hash, g_str_equal);
   g_ptr_array_add(net->channels, ch);
@@ -103,6 +105,7 @@ void dsim_channel_free(DsimChannel *ch) {
   g_hash_table_unref(ch->groups);
   g_array_unref(ch->order);
   g_free(ch->name);
+  g_string_free(ch->name_json, TRUE);
   g_free(ch);
 }
 
@@ -273,13 +276,7 @@ static inline bool sender_matches(const DsimPid *senders, size_t n, DsimPid src)
 
 static void trace_recv(DsimWorld *w, const DsimMessage *m) {
   DsimTrace *tr = dsim_world_trace(w);
-  if (!tr) return;
-  dsim_trace_begin(tr, dsim_world_now(w), "recv");
-  dsim_trace_u64(tr, "mid", m->mid);
-  dsim_trace_u64(tr, "copy", m->copy);
-  dsim_trace_u64(tr, "pid", m->dst);
-  dsim_trace_u64(tr, "src", m->src);
-  dsim_trace_end(tr);
+  if (tr) dsim_trace_recv(tr, dsim_world_now(w), m->mid, m->copy, m->dst, m->src);
 }
 
 static gboolean check_senders(DsimChannel *ch, const char *op, const DsimPid *senders, size_t n,
@@ -383,13 +380,7 @@ void dsim_channel_drop(DsimNet *net, DsimMessage *m, const char *reason, uint64_
 }
 
 static void trace_deliver(DsimTrace *tr, DsimWorld *w, const DsimMessage *m) {
-  dsim_trace_begin(tr, dsim_world_now(w), "deliver");
-  dsim_trace_u64(tr, "mid", m->mid);
-  dsim_trace_u64(tr, "copy", m->copy);
-  dsim_trace_u64(tr, "src", m->src);
-  dsim_trace_u64(tr, "dst", m->dst);
-  if (G_UNLIKELY(m->flags & DSIM_MSG_CORRUPTED)) dsim_trace_bool(tr, "corrupted", true);
-  dsim_trace_end(tr);
+  dsim_trace_deliver(tr, dsim_world_now(w), m->mid, m->copy, m->src, m->dst, m->flags & DSIM_MSG_CORRUPTED);
 }
 
 bool dsim_channel_deliver(DsimWorld *w, void *obj) {

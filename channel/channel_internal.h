@@ -49,6 +49,7 @@ typedef struct {
 struct DsimChannel {
   DsimNet *net;
   char *name;
+  GString *name_json; /* the name as trace lines write it, quoted and escaped */
   DsimMember **chunks; /* indexed by pid - 1, allocated on demand */
   size_t chunks_len;
   /* One bit per pid: joined or not. The send path checks every destination
@@ -141,6 +142,7 @@ struct DsimNet {
   GHashTable *kinds;   /* const DsimProcClass* -> DsimCKind* owned (lookup only) */
   DsimMessage *free_messages;
   GPtrArray *message_slabs;
+  GString *render_scratch; /* a send line's rendered payload (NULL until needed) */
   DsimNetStats stats;
 };
 

@@ -159,6 +159,7 @@ static void net_free(void *obj) {
   g_ptr_array_unref(net->message_slabs);
   g_hash_table_unref(net->classes);
   g_hash_table_unref(net->kinds);
+  if (net->render_scratch) g_string_free(net->render_scratch, TRUE);
   g_free(net);
 }
 
@@ -643,23 +644,20 @@ void dsim_net_trace_drop(DsimNet *net, const DsimMessage *m, const char *reason,
 
 #define PREVIEW_BYTES 64
 
-static void trace_send(DsimTrace *tr, const DsimMessage *m) {
+static void trace_send(DsimNet *net, DsimTrace *tr, const DsimMessage *m) {
   const DsimPayload *p = m->payload;
-  dsim_trace_begin(tr, m->sent_at, "send");
-  dsim_trace_u64(tr, "mid", m->mid);
-  dsim_trace_str(tr, "ch", m->ch->name, (size_t)-1, 200);
-  dsim_trace_u64(tr, "src", m->src);
-  dsim_trace_u64(tr, "dst", m->dst);
-  dsim_trace_u64(tr, "size", p->len);
+  const char *data = (const char *)p->data;
+  size_t len = p->len;
   if (p->type && p->type->render) {
-    GString *s = g_string_sized_new(PREVIEW_BYTES + 8);
-    p->type->render(p->data, p->len, s, PREVIEW_BYTES);
-    dsim_trace_str(tr, "data", s->str, s->len, PREVIEW_BYTES);
-    g_string_free(s, TRUE);
-  } else {
-    dsim_trace_str(tr, "data", (const char *)p->data, p->len, PREVIEW_BYTES);
+    /* One scratch string for every send: no allocation per line. */
+    if (!net->render_scratch) net->render_scratch = g_string_sized_new(PREVIEW_BYTES + 8);
+    g_string_truncate(net->render_scratch, 0);
+    p->type->render(p->data, p->len, net->render_scratch, PREVIEW_BYTES);
+    data = net->render_scratch->str;
+    len = net->render_scratch->len;
   }
-  dsim_trace_end(tr);
+  const GString *ch = m->ch->name_json;
+  dsim_trace_send(tr, m->sent_at, m->mid, ch->str, ch->len, m->src, m->dst, p->len, data, len, PREVIEW_BYTES);
 }
 
 void dsim_net_send_copy(DsimNet *net, DsimChannel *ch, DsimPid src, DsimPid dst, DsimPayload *p) {
@@ -676,7 +674,7 @@ void dsim_net_send_copy(DsimNet *net, DsimChannel *ch, DsimPid src, DsimPid dst,
   m->flags = 0;
   net->stats.sent++;
   DsimTrace *tr = dsim_world_trace(w);
-  if (tr) trace_send(tr, m);
+  if (tr) trace_send(net, tr, m);
   if (G_UNLIKELY(!net->plain)) {
     dsim_net_send_faulty(net, m);
     return;

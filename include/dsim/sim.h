@@ -537,6 +537,18 @@ void dsim_trace_pids(DsimTrace *trace, const char *key, const DsimPid *pids, siz
 void dsim_trace_raw(DsimTrace *trace, const char *key, const char *json);
 void dsim_trace_end(DsimTrace *trace);
 
+/* The message lines, which make up nearly all of a long trace, each in one
+ * call: the same bytes as the field-by-field calls, several times faster.
+ * `ch_json` is the channel's name as a JSON string literal, quotes
+ * included (dsim_json_escape with DSIM_TRACE_NAME_MAX); `data` is cut at
+ * `max` bytes like dsim_trace_str(). */
+#define DSIM_TRACE_NAME_MAX 200
+void dsim_trace_send(DsimTrace *trace, DsimTime t, uint64_t mid, const char *ch_json, size_t ch_json_len,
+                     DsimPid src, DsimPid dst, uint64_t size, const char *data, size_t len, size_t max);
+void dsim_trace_deliver(DsimTrace *trace, DsimTime t, uint64_t mid, uint32_t copy, DsimPid src, DsimPid dst,
+                        bool corrupted);
+void dsim_trace_recv(DsimTrace *trace, DsimTime t, uint64_t mid, uint32_t copy, DsimPid pid, DsimPid src);
+
 /* Appends s (len bytes, or up to NUL if len is (size_t)-1) to out as a JSON
  * string literal, quotes included. At most max bytes of s are used; a cut
  * string ends in "...". Invalid UTF-8 bytes are written as \u00XX escapes of

@@ -146,6 +146,86 @@ static void unwritable_trace(void **state) {
   }
 }
 
+/* The one-call message lines must give exactly the bytes of the
+ * field-by-field calls, for extreme numbers, escaped channel names, cut and
+ * binary payloads and the corrupted flag. */
+static void message_lines_match_field_calls(void **state) {
+  (void)state;
+  static const uint64_t nums[] = {0, 9, 10, 99, 100, 12345, 99999999, 100000000, UINT32_MAX, UINT64_MAX};
+  static const DsimTime times[] = {0, 1, 999, 1000000, 1234567890123, INT64_MAX, -5, INT64_MIN};
+  static const char *names[] = {"default", "a\"b", "caf\xc3\xa9", ""};
+  static const char data[] = "0123456789abcdef\"\\\n\x01\xff rest of a longer payload that gets cut";
+  char *fast_path = g_build_filename(g_get_tmp_dir(), "dsim-test-fast.jsonl", NULL);
+  char *slow_path = g_build_filename(g_get_tmp_dir(), "dsim-test-slow.jsonl", NULL);
+  DsimTrace *fast = dsim_trace_new(fast_path, NULL);
+  DsimTrace *slow = dsim_trace_new(slow_path, NULL);
+  assert_non_null(fast);
+  assert_non_null(slow);
+  dsim_trace_start(fast, "s", 1, DSIM_TIME_NEVER, 0, NULL);
+  dsim_trace_start(slow, "s", 1, DSIM_TIME_NEVER, 0, NULL);
+  size_t lines = 0;
+  for (size_t i = 0; i < G_N_ELEMENTS(nums); i++)
+    for (size_t j = 0; j < G_N_ELEMENTS(times); j++) {
+      const char *name = names[(i + j) % G_N_ELEMENTS(names)];
+      uint32_t small = (uint32_t)nums[(i + j) % G_N_ELEMENTS(nums)];
+      size_t len = (i * 7 + j) % sizeof data, max = 8 + j * 4;
+      GString *ch = g_string_new(NULL);
+      dsim_json_escape(ch, name, (size_t)-1, DSIM_TRACE_NAME_MAX);
+      dsim_trace_send(fast, times[j], nums[i], ch->str, ch->len, small, (uint32_t)nums[i], nums[j % 10], data, len, max);
+      dsim_trace_begin(slow, times[j], "send");
+      dsim_trace_u64(slow, "mid", nums[i]);
+      dsim_trace_str(slow, "ch", name, (size_t)-1, DSIM_TRACE_NAME_MAX);
+      dsim_trace_u64(slow, "src", small);
+      dsim_trace_u64(slow, "dst", (uint32_t)nums[i]);
+      dsim_trace_u64(slow, "size", nums[j % 10]);
+      dsim_trace_str(slow, "data", data, len, max);
+      dsim_trace_end(slow);
+      bool corrupted = (i + j) % 3 == 0;
+      dsim_trace_deliver(fast, times[j], nums[i], small, (uint32_t)nums[j % 10], small, corrupted);
+      dsim_trace_begin(slow, times[j], "deliver");
+      dsim_trace_u64(slow, "mid", nums[i]);
+      dsim_trace_u64(slow, "copy", small);
+      dsim_trace_u64(slow, "src", (uint32_t)nums[j % 10]);
+      dsim_trace_u64(slow, "dst", small);
+      if (corrupted) dsim_trace_bool(slow, "corrupted", true);
+      dsim_trace_end(slow);
+      dsim_trace_recv(fast, times[j], nums[i], small, (uint32_t)nums[i], small);
+      dsim_trace_begin(slow, times[j], "recv");
+      dsim_trace_u64(slow, "mid", nums[i]);
+      dsim_trace_u64(slow, "copy", small);
+      dsim_trace_u64(slow, "pid", (uint32_t)nums[i]);
+      dsim_trace_u64(slow, "src", small);
+      dsim_trace_end(slow);
+      g_string_free(ch, TRUE);
+      lines += 3;
+    }
+  assert_true(dsim_trace_finish(fast, NULL));
+  assert_true(dsim_trace_finish(slow, NULL));
+  size_t fn, sn;
+  char *f = read_file(fast_path, &fn), *s = read_file(slow_path, &sn);
+  assert_int_equal(fn, sn);
+  assert_memory_equal(f, s, fn);
+  assert_string_equal(dsim_trace_digest(fast), dsim_trace_digest(slow));
+  size_t nl = 0;
+  for (size_t i = 0; i < fn; i++) nl += f[i] == '\n';
+  assert_int_equal(nl, lines + 1); /* and the header */
+  /* Spot checks that the extremes really are in there. */
+  assert_non_null(strstr(f, "\"t\":-9223372036854775808,"));
+  assert_non_null(strstr(f, "\"mid\":18446744073709551615,"));
+  assert_non_null(strstr(f, "\"ch\":\"a\\\"b\""));
+  g_free(f);
+  g_free(s);
+  DsimWorld *wf = dsim_world_new(NULL), *ws = dsim_world_new(NULL); /* they own and free traces */
+  dsim_world_set_trace(wf, fast);
+  dsim_world_set_trace(ws, slow);
+  dsim_world_free(wf);
+  dsim_world_free(ws);
+  g_unlink(fast_path);
+  g_unlink(slow_path);
+  g_free(fast_path);
+  g_free(slow_path);
+}
+
 static void doubles_are_short_and_exact(void **state) {
   (void)state;
   DsimTrace *tr = dsim_trace_new(NULL, NULL);
@@ -171,6 +251,7 @@ int main(void) {
       cmocka_unit_test(digest_is_sha256_of_event_lines),
       cmocka_unit_test(unwritable_trace),
       cmocka_unit_test(doubles_are_short_and_exact),
+      cmocka_unit_test(message_lines_match_field_calls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

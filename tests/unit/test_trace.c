@@ -146,6 +146,45 @@ static void unwritable_trace(void **state) {
   }
 }
 
+/* Trace string fields take a fast path for plain text; every byte value at
+ * every position of strings around the 8-byte block size must still come
+ * out as dsim_json_escape() writes it. */
+static void trace_strings_escape_like_json_escape(void **state) {
+  (void)state;
+  char *path = g_build_filename(g_get_tmp_dir(), "dsim-test-esc.jsonl", NULL);
+  DsimTrace *tr = dsim_trace_new(path, NULL);
+  assert_non_null(tr);
+  dsim_trace_start(tr, "s", 1, DSIM_TIME_NEVER, 0, NULL);
+  GString *expect = g_string_new(NULL);
+  char buf[24];
+  for (size_t len = 1; len <= sizeof buf; len++)
+    for (size_t pos = 0; pos < len; pos++)
+      for (unsigned c = 0; c < 256; c++) {
+        for (size_t k = 0; k < len; k++) buf[k] = (char)('a' + k);
+        buf[pos] = (char)c;
+        size_t max = (c + pos) % 5 == 0 ? len - 1 : len; /* sometimes cut */
+        dsim_trace_begin(tr, 0, "x");
+        dsim_trace_str(tr, "s", buf, len, max);
+        dsim_trace_end(tr);
+        g_string_append(expect, "{\"t\":0,\"ev\":\"x\",\"s\":");
+        dsim_json_escape(expect, buf, len, max);
+        g_string_append(expect, "}\n");
+      }
+  assert_true(dsim_trace_finish(tr, NULL));
+  size_t n;
+  char *got = read_file(path, &n);
+  char *body = strchr(got, '\n') + 1; /* after the header */
+  assert_int_equal(n - (size_t)(body - got), expect->len);
+  assert_memory_equal(body, expect->str, expect->len);
+  g_free(got);
+  g_string_free(expect, TRUE);
+  DsimWorld *w = dsim_world_new(NULL); /* owns and frees the trace */
+  dsim_world_set_trace(w, tr);
+  dsim_world_free(w);
+  g_unlink(path);
+  g_free(path);
+}
+
 /* The one-call message lines must give exactly the bytes of the
  * field-by-field calls, for extreme numbers, escaped channel names, cut and
  * binary payloads and the corrupted flag. */
@@ -252,6 +291,7 @@ int main(void) {
       cmocka_unit_test(unwritable_trace),
       cmocka_unit_test(doubles_are_short_and_exact),
       cmocka_unit_test(message_lines_match_field_calls),
+      cmocka_unit_test(trace_strings_escape_like_json_escape),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

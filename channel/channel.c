@@ -55,8 +55,10 @@ DsimChannel *dsim_channel_open(DsimWorld *world, const char *name) {
   ch = g_new0(DsimChannel, 1);
   ch->net = net;
   ch->name = g_strdup(name);
-  ch->name_json = g_string_new(NULL);
-  dsim_json_escape(ch->name_json, name, (size_t)-1, DSIM_TRACE_NAME_MAX);
+  if (strcmp(name, DEFAULT_NAME) != 0) {
+    ch->name_json = g_string_new(NULL);
+    dsim_json_escape(ch->name_json, name, (size_t)-1, DSIM_TRACE_NAME_MAX);
+  }
   ch->order = g_array_new(FALSE, FALSE, sizeof(DsimPid));
   ch->groups = g_hash_table_new(g_str_hash, g_str_equal);
   g_ptr_array_add(net->channels, ch);
@@ -105,7 +107,7 @@ void dsim_channel_free(DsimChannel *ch) {
   g_hash_table_unref(ch->groups);
   g_array_unref(ch->order);
   g_free(ch->name);
-  g_string_free(ch->name_json, TRUE);
+  if (ch->name_json) g_string_free(ch->name_json, TRUE);
   g_free(ch);
 }
 
@@ -194,7 +196,7 @@ gboolean dsim_channel_join(DsimChannel *ch, const char *subgroup, DsimPid *pid_o
   if (tr) {
     dsim_trace_begin(tr, dsim_world_now(w), "join");
     dsim_trace_u64(tr, "pid", pid);
-    dsim_trace_str(tr, "ch", ch->name, (size_t)-1, 200);
+    dsim_trace_ch(tr, ch);
     dsim_trace_str(tr, "group", subgroup, (size_t)-1, 200);
     if (reserved) dsim_trace_bool(tr, "reserved", true);
     dsim_trace_end(tr);
@@ -341,7 +343,7 @@ static void wait_timeout(DsimWorld *w, DsimPid owner, void *data, uint64_t tag) 
     dsim_trace_begin(tr, dsim_world_now(w), "timeout");
     dsim_trace_u64(tr, "pid", owner);
     dsim_trace_str(tr, "op", op, (size_t)-1, 64);
-    dsim_trace_str(tr, "ch", ch->name, (size_t)-1, 200);
+    dsim_trace_ch(tr, ch);
     dsim_trace_end(tr);
   }
   dsim_proc_wake(w, owner, DSIM_WAKE_TIMEOUT, NULL);

@@ -49,7 +49,7 @@ typedef struct {
 struct DsimChannel {
   DsimNet *net;
   char *name;
-  GString *name_json; /* the name as trace lines write it, quoted and escaped */
+  GString *name_json; /* the name as trace lines write it, quoted and escaped; NULL for "default" */
   DsimMember **chunks; /* indexed by pid - 1, allocated on demand */
   size_t chunks_len;
   /* One bit per pid: joined or not. The send path checks every destination
@@ -156,6 +156,17 @@ static inline DsimMember *dsim_member_peek(const DsimChannel *ch, DsimPid pid) {
   size_t c = i >> DSIM_MEMBER_CHUNK_BITS;
   if (pid == 0 || c >= ch->chunks_len || !ch->chunks[c]) return NULL;
   return &ch->chunks[c][i & (DSIM_MEMBER_CHUNK - 1)];
+}
+
+/* Trace fields that the format leaves out at their usual value (see
+ * docs/trace-format.md, version 2): `ch` for the default channel, `copy`
+ * for the original copy. */
+static inline void dsim_trace_ch(DsimTrace *tr, const DsimChannel *ch) {
+  if (ch->name_json) dsim_trace_raw(tr, "ch", ch->name_json->str);
+}
+
+static inline void dsim_trace_copy(DsimTrace *tr, uint32_t copy) {
+  if (copy) dsim_trace_u64(tr, "copy", copy);
 }
 
 /* net.c */

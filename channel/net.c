@@ -633,7 +633,7 @@ void dsim_net_trace_drop(DsimNet *net, const DsimMessage *m, const char *reason,
   if (!tr) return;
   dsim_trace_begin(tr, dsim_world_now(net->world), "drop");
   dsim_trace_u64(tr, "mid", m->mid);
-  dsim_trace_u64(tr, "copy", m->copy);
+  dsim_trace_copy(tr, m->copy);
   dsim_trace_u64(tr, "src", m->src);
   dsim_trace_u64(tr, "dst", m->dst);
   dsim_trace_str(tr, "reason", reason, (size_t)-1, 64);
@@ -657,7 +657,8 @@ static void trace_send(DsimNet *net, DsimTrace *tr, const DsimMessage *m) {
     len = net->render_scratch->len;
   }
   const GString *ch = m->ch->name_json;
-  dsim_trace_send(tr, m->sent_at, m->mid, ch->str, ch->len, m->src, m->dst, p->len, data, len, PREVIEW_BYTES);
+  dsim_trace_send(tr, m->sent_at, m->mid, ch ? ch->str : NULL, ch ? ch->len : 0, m->src, m->dst, p->len, data, len,
+                  PREVIEW_BYTES);
 }
 
 void dsim_net_send_copy(DsimNet *net, DsimChannel *ch, DsimPid src, DsimPid dst, DsimPayload *p) {

@@ -98,6 +98,7 @@ typedef struct {
   JsonObject *o;
   const char *kind;
   GString *why;
+  gint64 version; /* the trace's format version */
 } Fields;
 
 static JsonNode *member(Fields *f, const char *name, gboolean required) {
@@ -228,9 +229,21 @@ static gboolean check_sides(Fields *f, DsimTraceEvent *ev) {
          check_members(f, "b", ev->b, TRUE) && get_bool(f, "oneway", TRUE, &ev->oneway);
 }
 
+/* Version 2 leaves `copy` out when it is 0 and `ch` for the default
+ * channel; version 1 always wrote both. */
+static gboolean get_copy(Fields *f, DsimTraceEvent *ev) {
+  return get_uint(f, "copy", f->version < 2, &ev->copy);
+}
+
+static gboolean get_ch(Fields *f, DsimTraceEvent *ev) {
+  if (!get_str(f, "ch", f->version < 2, &ev->ch)) return FALSE;
+  if (!ev->ch) ev->ch = "default";
+  return TRUE;
+}
+
 static gboolean copy_fields(Fields *f, DsimTraceEvent *ev) {
-  return get_uint(f, "mid", TRUE, &ev->mid) && get_uint(f, "copy", TRUE, &ev->copy) &&
-         get_uint(f, "src", TRUE, &ev->src) && get_uint(f, "dst", TRUE, &ev->dst);
+  return get_uint(f, "mid", TRUE, &ev->mid) && get_copy(f, ev) && get_uint(f, "src", TRUE, &ev->src) &&
+         get_uint(f, "dst", TRUE, &ev->dst);
 }
 
 /* The cause of a fault that touched a message, and the rule behind it. A
@@ -275,8 +288,7 @@ static gboolean fill_fields(Fields *f, DsimTraceEvent *ev) {
     return get_uint(f, "pid", TRUE, &ev->pid) && get_str(f, "kind", TRUE, &ev->proc_kind) &&
            get_str(f, "fn", FALSE, &ev->fn) && get_uint(f, "parent", TRUE, &ev->parent);
   case DSIM_EV_JOIN:
-    return get_uint(f, "pid", TRUE, &ev->pid) && get_str(f, "ch", TRUE, &ev->ch) &&
-           get_str(f, "group", TRUE, &ev->group) && get_bool(f, "reserved", FALSE, &ev->reserved);
+    return get_uint(f, "pid", TRUE, &ev->pid) && get_ch(f, ev) && get_str(f, "group", TRUE, &ev->group) && get_bool(f, "reserved", FALSE, &ev->reserved);
   case DSIM_EV_BIND:
     return get_uint(f, "pid", TRUE, &ev->pid) && get_uint(f, "from", TRUE, &ev->from);
   case DSIM_EV_EXIT:
@@ -289,24 +301,20 @@ static gboolean fill_fields(Fields *f, DsimTraceEvent *ev) {
   case DSIM_EV_ERROR:
     return get_uint(f, "pid", TRUE, &ev->pid) && get_str(f, "msg", TRUE, &ev->msg);
   case DSIM_EV_SEND:
-    return get_uint(f, "mid", TRUE, &ev->mid) && get_str(f, "ch", TRUE, &ev->ch) &&
-           get_uint(f, "src", TRUE, &ev->src) && get_uint(f, "dst", TRUE, &ev->dst) &&
-           get_uint(f, "size", TRUE, &ev->size) && get_str(f, "data", TRUE, &ev->data);
+    return get_uint(f, "mid", TRUE, &ev->mid) && get_ch(f, ev) && get_uint(f, "src", TRUE, &ev->src) &&
+           get_uint(f, "dst", TRUE, &ev->dst) && get_uint(f, "size", TRUE, &ev->size) && get_str(f, "data", TRUE, &ev->data);
   case DSIM_EV_DUP:
     return copy_fields(f, ev) && fault_cause(f, ev, FALSE);
   case DSIM_EV_DROP:
     return copy_fields(f, ev) && get_str(f, "reason", TRUE, &ev->reason) && fault_cause(f, ev, FALSE) &&
            get_opt_uint(f, "cut", &ev->cut, &ev->has_cut);
   case DSIM_EV_DELIVER:
-    return get_uint(f, "mid", TRUE, &ev->mid) && get_uint(f, "copy", TRUE, &ev->copy) &&
-           get_uint(f, "src", TRUE, &ev->src) && get_uint(f, "dst", TRUE, &ev->dst) &&
-           get_bool(f, "corrupted", FALSE, &ev->corrupted);
+    return copy_fields(f, ev) && get_bool(f, "corrupted", FALSE, &ev->corrupted);
   case DSIM_EV_RECV:
-    return get_uint(f, "mid", TRUE, &ev->mid) && get_uint(f, "copy", TRUE, &ev->copy) &&
-           get_uint(f, "pid", TRUE, &ev->pid) && get_uint(f, "src", TRUE, &ev->src);
+    return get_uint(f, "mid", TRUE, &ev->mid) && get_copy(f, ev) && get_uint(f, "pid", TRUE, &ev->pid) && get_uint(f, "src", TRUE, &ev->src);
   case DSIM_EV_TIMEOUT:
     return get_uint(f, "pid", TRUE, &ev->pid) && get_str(f, "op", TRUE, &ev->op) &&
-           get_str(f, "ch", TRUE, &ev->ch);
+           get_ch(f, ev);
   case DSIM_EV_CORRUPT:
     /* Corrupt lines predate fault injection (SPEC.md named the kind with
      * only the message id), so the fields the format now lists are read
@@ -387,7 +395,7 @@ static gboolean fill_fields(Fields *f, DsimTraceEvent *ev) {
   return TRUE;
 }
 
-gboolean dsim_event_fill(JsonObject *o, DsimTraceEvent *ev, GString *why) {
+gboolean dsim_event_fill(JsonObject *o, gint64 version, DsimTraceEvent *ev, GString *why) {
   guint64 line = ev->line;
   const char *raw = ev->raw;
   gsize raw_len = ev->raw_len;
@@ -417,6 +425,6 @@ gboolean dsim_event_fill(JsonObject *o, DsimTraceEvent *ev, GString *why) {
   }
   ev->t = json_node_get_int(t);
   ev->kind = dsim_event_kind_from_name(ev->ev, strlen(ev->ev));
-  Fields f = {o, ev->ev, why};
+  Fields f = {o, ev->ev, why, version};
   return fill_fields(&f, ev);
 }

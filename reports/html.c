@@ -606,7 +606,7 @@ gboolean dsim_report_html(const char *path, const DsimReportOptions *o, FILE *ou
     checks_table(h, s);
     g_string_append(h, "<footer><p class=\"note\">Made by dsim report from ");
     esc(h, s->path);
-    g_string_append_printf(h, " (trace format %d, written by ", DSIM_TRACE_FORMAT_VERSION);
+    g_string_append_printf(h, " (trace format %" G_GINT64_FORMAT ", written by ", s->version);
     esc(h, s->generator[0] ? s->generator : "an unknown writer");
     g_string_append_printf(h, ").</p></footer>\n<script>\n%s</script>\n</body>\n</html>\n", PAGE_JS);
     fwrite(h->str, 1, h->len, out);

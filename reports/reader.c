@@ -182,10 +182,11 @@ static gboolean read_header(DsimTraceReader *r, GError **error) {
   gint64 version;
   if (!header_int(o, "version", &version) || version < 1)
     return set_error(r, error, DSIM_REPORTS_ERROR_FORMAT,
-                     "unknown trace format version (expected the integer %d)", DSIM_TRACE_FORMAT_VERSION);
+                     "unknown trace format version (expected an integer from 1 to %d)",
+                     DSIM_TRACE_FORMAT_VERSION);
   if (version > DSIM_TRACE_FORMAT_VERSION)
     return set_error(r, error, DSIM_REPORTS_ERROR_FORMAT,
-                     "trace format version %" G_GINT64_FORMAT " is newer than this dsim reads (version %d): "
+                     "trace format version %" G_GINT64_FORMAT " is newer than this dsim reads (versions 1 to %d): "
                      "use the dsim that wrote it, or a newer one",
                      version, DSIM_TRACE_FORMAT_VERSION);
   r->header_root = json_node_copy(json_parser_get_root(r->parser));
@@ -348,7 +349,7 @@ gboolean dsim_trace_reader_next(DsimTraceReader *r, DsimTraceEvent *ev, GError *
     ev->line = r->line;
     ev->raw = line;
     ev->raw_len = len;
-    if (!dsim_event_fill(o, ev, r->why)) return set_error(r, error, DSIM_REPORTS_ERROR_PARSE, "%s", r->why->str);
+    if (!dsim_event_fill(o, r->header.version, ev, r->why)) return set_error(r, error, DSIM_REPORTS_ERROR_PARSE, "%s", r->why->str);
     if (!check_time(r, ev->t, error)) return FALSE;
     if (r->windowed) {
       if (ev->t > r->to) {

@@ -35,7 +35,7 @@ gboolean dsim_json_check_syntax(const char *text, gsize len, char *why, gsize wh
 
 /* Fills *ev from the line's object (ev->line, ev->raw, ev->raw_len are kept).
  * On a missing or mistyped field returns FALSE with the reason in why. */
-gboolean dsim_event_fill(JsonObject *o, DsimTraceEvent *ev, GString *why);
+gboolean dsim_event_fill(JsonObject *o, gint64 version, DsimTraceEvent *ev, GString *why);
 DsimEventKind dsim_event_kind_from_name(const char *name, gsize len);
 /* Kinds a window may skip unread before it starts: they change no state
  * that later events depend on for their meaning. */
@@ -318,6 +318,7 @@ typedef struct {
   /* from the header and the reader */
   char *path, *scenario, *generator, *net_text, *digest;
   guint64 seed, max_events;
+  gint64 version; /* the trace's format version */
   gboolean has_until, complete, windowed;
   gint64 until_ns, from_ns, to_ns;
   char *filter_text;     /* "pids 1, 2; groups server" or NULL */

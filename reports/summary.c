@@ -58,6 +58,7 @@ DsimSummary *dsim_summary_new(const DsimTraceReader *r, const DsimReportOptions 
   s->path = g_strdup(dsim_trace_reader_path(r));
   s->scenario = g_strdup(h->scenario);
   s->generator = g_strdup(h->generator);
+  s->version = h->version;
   s->seed = h->seed;
   s->max_events = h->max_events;
   s->has_until = h->has_until;

@@ -152,7 +152,8 @@ static void write_header(Text *t, DsimSummary *s) {
   fprintf(t->out, "%s%s%s\n", c_on(t, BOLD), t->line->str, c_off(t));
   g_string_truncate(t->line, 0);
   field(t, "scenario", s->scenario[0] ? s->scenario : "(not recorded)");
-  g_string_printf(v, "%" G_GUINT64_FORMAT "   (%s, trace format 1)", s->seed, s->generator[0] ? s->generator : "unknown writer");
+  g_string_printf(v, "%" G_GUINT64_FORMAT "   (%s, trace format %" G_GINT64_FORMAT ")", s->seed,
+                  s->generator[0] ? s->generator : "unknown writer", s->version);
   field(t, "seed", v->str);
   field(t, "network", s->net_text);
   if (s->windowed) {

@@ -529,9 +529,11 @@ void dsim_trace_send(DsimTrace *tr, DsimTime t, uint64_t mid, const char *ch_jso
   char *p = put_line_start(tr, line_start(tr, MSG_LINE_FIXED + ch_json_len + 6 * n + 8), t);
   p = PUT_LIT(p, "send\",\"mid\":");
   p = fmt_u64(p, mid);
-  p = PUT_LIT(p, ",\"ch\":");
-  memcpy(p, ch_json, ch_json_len);
-  p += ch_json_len;
+  if (ch_json) {
+    p = PUT_LIT(p, ",\"ch\":");
+    memcpy(p, ch_json, ch_json_len);
+    p += ch_json_len;
+  }
   p = PUT_LIT(p, ",\"src\":");
   p = fmt_u64(p, src);
   p = PUT_LIT(p, ",\"dst\":");
@@ -550,8 +552,10 @@ void dsim_trace_deliver(DsimTrace *tr, DsimTime t, uint64_t mid, uint32_t copy, 
   char *p = put_line_start(tr, line_start(tr, MSG_LINE_FIXED), t);
   p = PUT_LIT(p, "deliver\",\"mid\":");
   p = fmt_u64(p, mid);
-  p = PUT_LIT(p, ",\"copy\":");
-  p = fmt_u64(p, copy);
+  if (copy) {
+    p = PUT_LIT(p, ",\"copy\":");
+    p = fmt_u64(p, copy);
+  }
   p = PUT_LIT(p, ",\"src\":");
   p = fmt_u64(p, src);
   p = PUT_LIT(p, ",\"dst\":");
@@ -566,8 +570,10 @@ void dsim_trace_recv(DsimTrace *tr, DsimTime t, uint64_t mid, uint32_t copy, Dsi
   char *p = put_line_start(tr, line_start(tr, MSG_LINE_FIXED), t);
   p = PUT_LIT(p, "recv\",\"mid\":");
   p = fmt_u64(p, mid);
-  p = PUT_LIT(p, ",\"copy\":");
-  p = fmt_u64(p, copy);
+  if (copy) {
+    p = PUT_LIT(p, ",\"copy\":");
+    p = fmt_u64(p, copy);
+  }
   p = PUT_LIT(p, ",\"pid\":");
   p = fmt_u64(p, pid);
   p = PUT_LIT(p, ",\"src\":");
@@ -582,7 +588,7 @@ void dsim_trace_recv(DsimTrace *tr, DsimTime t, uint64_t mid, uint32_t copy, Dsi
 void dsim_trace_start(DsimTrace *tr, const char *scenario, uint64_t seed, DsimTime until,
                       uint64_t max_events, const char *net_json) {
   g_assert(!tr->started);
-  GString *h = g_string_new("{\"ev\":\"header\",\"format\":\"dsim-trace\",\"version\":1,\"generator\":");
+  GString *h = g_string_new("{\"ev\":\"header\",\"format\":\"dsim-trace\",\"version\":" G_STRINGIFY(DSIM_TRACE_VERSION) ",\"generator\":");
   dsim_json_escape(h, "dsim " DSIM_VERSION, (size_t)-1, 100);
   g_string_append(h, ",\"scenario\":");
   dsim_json_escape(h, scenario ? scenario : "", (size_t)-1, 4096);

@@ -537,11 +537,16 @@ void dsim_trace_pids(DsimTrace *trace, const char *key, const DsimPid *pids, siz
 void dsim_trace_raw(DsimTrace *trace, const char *key, const char *json);
 void dsim_trace_end(DsimTrace *trace);
 
+/* The trace format version written in the header (docs/trace-format.md). */
+#define DSIM_TRACE_VERSION 2
+
 /* The message lines, which make up nearly all of a long trace, each in one
  * call: the same bytes as the field-by-field calls, several times faster.
- * `ch_json` is the channel's name as a JSON string literal, quotes
- * included (dsim_json_escape with DSIM_TRACE_NAME_MAX); `data` is cut at
- * `max` bytes like dsim_trace_str(). */
+ * As docs/trace-format.md says, `copy` is left out when it is 0 and `ch`
+ * for the default channel: `ch_json` is the channel's name as a JSON string
+ * literal, quotes included (dsim_json_escape with DSIM_TRACE_NAME_MAX), or
+ * NULL for the default channel. `data` is cut at `max` bytes like
+ * dsim_trace_str(). */
 #define DSIM_TRACE_NAME_MAX 200
 void dsim_trace_send(DsimTrace *trace, DsimTime t, uint64_t mid, const char *ch_json, size_t ch_json_len,
                      DsimPid src, DsimPid dst, uint64_t size, const char *data, size_t len, size_t max);

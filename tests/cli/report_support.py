@@ -118,13 +118,13 @@ class Causality:
         elif ev == "send":
             host = e["src"]
         elif ev == "dup":
-            self.sent[(e["mid"], e["copy"])] = self.sent.get((e["mid"], 0))
+            self.sent[(e["mid"], e.get("copy", 0))] = self.sent.get((e["mid"], 0))
         elif ev == "deliver":
             host = e["dst"]
             if self.kind.get(e["dst"]) == "c":
-                merge = self.sent.get((e["mid"], e["copy"]))
+                merge = self.sent.get((e["mid"], e.get("copy", 0)))
         elif ev == "recv":
-            host, merge = e["pid"], self.sent.get((e["mid"], e["copy"]))
+            host, merge = e["pid"], self.sent.get((e["mid"], e.get("copy", 0)))
         elif ev in ("config", "partition", "heal", "link_down", "link_up", "hold", "release", "rule", "unrule",
                     "nemesis_start", "nemesis", "nemesis_stop"):
             host = 0

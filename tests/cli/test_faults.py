@@ -49,7 +49,7 @@ class FaultTrace(unittest.TestCase):
 
     def test_run_succeeds(self):
         self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
-        self.assertEqual(self.header["version"], 1)
+        self.assertEqual(self.header["version"], 2)
         self.assertEqual(self.events[-1]["ev"], "end")
 
     def test_time_never_goes_back(self):
@@ -116,9 +116,9 @@ class FaultTrace(unittest.TestCase):
                 self.assertEqual(nxt["t"], e["t"])
 
     def test_corrupted_copies_are_delivered_as_corrupted(self):
-        corrupted = {(e["mid"], e["copy"]) for e in self.of("corrupt")}
+        corrupted = {(e["mid"], e.get("copy", 0)) for e in self.of("corrupt")}
         for e in self.of("deliver"):
-            self.assertEqual(e.get("corrupted", False), (e["mid"], e["copy"]) in corrupted, e)
+            self.assertEqual(e.get("corrupted", False), (e["mid"], e.get("copy", 0)) in corrupted, e)
 
     def test_end_line_totals_match_the_events(self):
         end = self.events[-1]

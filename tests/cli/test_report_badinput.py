@@ -33,18 +33,25 @@ class TestBadInput(TraceCase):
              "not valid JSON"),
             ("format.jsonl", "".join([header.replace('"dsim-trace"', '"other-trace"')] + lines[1:]), 1,
              "not a dsim trace"),
-            ("version0.jsonl", "".join([header.replace('"version":1', '"version":0')] + lines[1:]), 1,
+            ("version0.jsonl", "".join([header.replace('"version":2', '"version":0')] + lines[1:]), 1,
              "unknown trace format version"),
-            ("versionstr.jsonl", "".join([header.replace('"version":1', '"version":"one"')] + lines[1:]), 1,
+            ("versionstr.jsonl", "".join([header.replace('"version":2', '"version":"one"')] + lines[1:]), 1,
              "unknown trace format version"),
-            ("newer.jsonl", "".join([header.replace('"version":1', '"version":7')] + lines[1:]), 1,
+            ("newer.jsonl", "".join([header.replace('"version":2', '"version":7')] + lines[1:]), 1,
              "trace format version 7 is newer than this dsim reads"),
             ("noheader.jsonl", "".join(lines[1:]), 1, "missing header"),
             ("garbage.jsonl", b"\x00\x01\xfe\xff binary\n more\n", 1, "not a dsim trace: not valid JSON"),
             ("backwards.jsonl", "".join(lines[:-1] + ['{"t":0,"ev":"log","pid":1,"msg":"late"}\n']), n,
              "time goes backwards"),
             ("field.jsonl", "".join(lines[:2] + ['{"t":0,"ev":"send","mid":1,"src":1}\n'] + lines[2:]), 3,
-             '"send" event: missing field "ch"'),
+             '"send" event: missing field "dst"'),
+            # Version 1 always wrote the channel and the copy number; version 2 leaves out their usual values.
+            ("v1field.jsonl", "".join([header.replace('"version":2', '"version":1')] + lines[1:2] +
+                                      ['{"t":0,"ev":"send","mid":1,"src":1,"dst":2,"size":0,"data":""}\n'] + lines[2:]),
+             3, '"send" event: missing field "ch"'),
+            ("v1copy.jsonl", "".join([header.replace('"version":2', '"version":1')] + lines[1:2] +
+                                     ['{"t":0,"ev":"drop","mid":1,"src":1,"dst":2,"reason":"loss"}\n'] + lines[2:]),
+             3, '"drop" event: missing field "copy"'),
         ]
 
     def expect_refusal(self, r, path, line, what):

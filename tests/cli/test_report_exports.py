@@ -162,7 +162,7 @@ class TestExports(TraceCase):
         n = collections.Counter(e["ev"] for e in events)
         self.assertEqual(arrows, n["deliver"] + n["drop"])
         self.assertEqual(sum(1 for l in lines if "-x" in l and "--x" not in l),
-                         sum(1 for e in events if e["ev"] == "drop" and e["copy"] == 0))
+                         sum(1 for e in events if e["ev"] == "drop" and e.get("copy", 0) == 0))
         self.assertIn("Note over p2: crash", text)
 
     def test_mermaid_limit(self):

@@ -243,9 +243,9 @@ class TestReportFaults(TraceCase):
             self.assertEqual(page.count("main", "paused-band"), n["pause"])
             self.assertEqual(page.count("main", "linkdown"), n["link_down"])
             self.assertEqual(page.count("main", "holdcut"), n["hold"])
-            held = {(e["mid"], e["copy"]) for e in events if e["ev"] == "held"}
-            delayed = {(e["mid"], e["copy"]) for e in events if e["ev"] == "delay"}
-            delivered = {(e["mid"], e["copy"]) for e in events if e["ev"] == "deliver"}
+            held = {(e["mid"], e.get("copy", 0)) for e in events if e["ev"] == "held"}
+            delayed = {(e["mid"], e.get("copy", 0)) for e in events if e["ev"] == "delay"}
+            delivered = {(e["mid"], e.get("copy", 0)) for e in events if e["ev"] == "deliver"}
             self.assertEqual(page.count("main", "held-mark"), len(held & delivered))
             self.assertEqual(page.count("main", "delay-mark"), len(delayed & delivered))
             self.assertEqual(page.count("main", "held"), len(held & delivered))
@@ -300,8 +300,8 @@ class TestReportFaults(TraceCase):
             self.assertNotIn("?", text)
             pauses = [e for e in events if e["ev"] == "pause"]
             self.assertEqual(len(re.findall(r"Note over p\d+: pause pid \d+", text)), len(pauses))
-            held = {(e["mid"], e["copy"]) for e in events if e["ev"] == "held"}
-            delivered = {(e["mid"], e["copy"]) for e in events if e["ev"] == "deliver"}
+            held = {(e["mid"], e.get("copy", 0)) for e in events if e["ev"] == "held"}
+            delivered = {(e["mid"], e.get("copy", 0)) for e in events if e["ev"] == "deliver"}
             self.assertEqual(len(re.findall(r"\(held[:a-z ]*\)", text)), len(held & delivered))
 
     def test_shiviz_clocks_match(self):

@@ -80,8 +80,8 @@ class TestHtml(TraceCase):
         n = collections.Counter(e["ev"] for e in events)
         _, page = self.page(self.faults)
         self.assertEqual(page.count("main", "arrow"), n["deliver"])
-        self.assertEqual(page.count("main", "dup"), sum(1 for e in events if e["ev"] == "deliver" and e["copy"])
-                         + sum(1 for e in events if e["ev"] == "drop" and e["copy"]))
+        self.assertEqual(page.count("main", "dup"), sum(1 for e in events if e["ev"] == "deliver" and e.get("copy", 0))
+                         + sum(1 for e in events if e["ev"] == "drop" and e.get("copy", 0)))
         self.assertEqual(page.count("main", "drop"), n["drop"])
         self.assertEqual(page.count("main", "crash"), n["crash"])
         self.assertEqual(page.count("main", "restart"), n["restart"])
@@ -113,7 +113,7 @@ class TestHtml(TraceCase):
         for i, e in enumerate(events[1:failed + 1], start=2):
             c = vc.apply(e, i)
             if e["ev"] == "deliver":
-                sent = vc.sent.get((e["mid"], e["copy"]))
+                sent = vc.sent.get((e["mid"], e.get("copy", 0)))
                 delivered.append((e, c[e["dst"]], sent[e["src"]] if sent else None))
         clock = vc.clock[target["pid"]]
         in_past = [e for e, seq, send_seq in delivered

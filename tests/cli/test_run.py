@@ -1,9 +1,78 @@
 """dsim run through the real binary: the textbook scenarios, trace contents,
 exit codes, run bounds, and every bad input we thought of."""
+import csv
 import os
 import unittest
 
 from dsimtest import DsimTestCase, path, read_trace, event_digest, run
+
+
+class TraceFormat(DsimTestCase):
+    # Version 2 leaves out "ch" on the default channel and "copy" on original copies.
+    SCENARIO = """
+net.configure{ duplicate = 0.5 }
+local function echo(name)
+  return function()
+    local ch = channel.new(name)
+    ch:join("echo")
+    while true do
+      local src, msg = ch:recvFromAny(1.0)
+      if not src then return end
+      ch:sendTo({src}, msg)
+    end
+  end
+end
+local function client(name)
+  return function()
+    local ch = channel.new(name)
+    ch:join("client")
+    for i = 1, 20 do ch:sendTo(ch:subgroup("echo"), "m" .. i) end
+    while ch:recvFromAny(1.0) do end
+  end
+end
+for _, name in ipairs{"default", "side"} do
+  sim.spawn(echo(name))
+  sim.spawn(client(name))
+end
+"""
+
+    def test_usual_values_are_left_out(self):
+        scen, trace = self.tmpfile("s.lua"), self.tmpfile("t.jsonl")
+        with open(scen, "w") as f:
+            f.write(self.SCENARIO)
+        r = run("run", scen, "--seed", "3", "--trace", trace)
+        self.assertExit(r, 0)
+        header, events = read_trace(trace)
+        self.assertEqual(header["version"], 2)
+        with open(trace) as f:
+            text = f.read()
+        self.assertNotIn('"ch":"default"', text)
+        self.assertNotIn('"copy":0', text)
+        side = {e["pid"] for e in events if e["ev"] == "join" and e.get("ch") == "side"}
+        default = {e["pid"] for e in events if e["ev"] == "join" and "ch" not in e}
+        self.assertEqual(len(side), 2)
+        self.assertEqual(len(default), 2)
+        sends = [e for e in events if e["ev"] == "send"]
+        self.assertTrue(sends)
+        for e in sends:
+            self.assertEqual(e.get("ch") == "side", e["src"] in side, e)
+        dups = [e for e in events if e["ev"] == "dup"]
+        self.assertTrue(dups)
+        self.assertTrue(all(e["copy"] >= 1 for e in dups))
+        copies = [e.get("copy", 0) for e in events if e["ev"] in ("deliver", "recv")]
+        self.assertIn(0, copies)
+        self.assertTrue(any(c >= 1 for c in copies))
+        # reports read it back with the usual values filled in
+        csv_path = self.tmpfile("t.csv")
+        r = run("report", trace, "--format", "csv", "-o", csv_path)
+        self.assertExit(r, 0)
+        with open(csv_path, newline="") as f:
+            rows = [row for row in csv.DictReader(f) if row["event"] == "deliver"]
+        self.assertEqual(sorted(int(row["copy"]) for row in rows),
+                         sorted(e.get("copy", 0) for e in events if e["ev"] == "deliver"))
+        r = run("report", trace)
+        self.assertExit(r, 0)
+        self.assertIn("trace format 2", r.out)
 
 
 class TextbookScenarios(DsimTestCase):
@@ -14,7 +83,7 @@ class TextbookScenarios(DsimTestCase):
         self.assertIn("checks    10 passed, 0 failed", r.out)
         header, events = read_trace(trace)
         self.assertEqual(header["format"], "dsim-trace")
-        self.assertEqual(header["version"], 1)
+        self.assertEqual(header["version"], 2)
         self.assertEqual(header["seed"], 1)
         self.assertEqual(header["net"]["delay"], ["constant", 1000000])
         checks = [e for e in events if e["ev"] == "check"]

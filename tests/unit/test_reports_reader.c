@@ -135,8 +135,8 @@ static void test_bad_input(void **state) {
   expect_error(v0, strlen(v0), 1, DSIM_REPORTS_ERROR_FORMAT, "unknown trace format version");
   const char *vs = "{\"ev\":\"header\",\"format\":\"dsim-trace\",\"version\":\"1\"}\n";
   expect_error(vs, strlen(vs), 1, DSIM_REPORTS_ERROR_FORMAT, "unknown trace format version");
-  const char *v2 = "{\"ev\":\"header\",\"format\":\"dsim-trace\",\"version\":2}\n";
-  expect_error(v2, strlen(v2), 1, DSIM_REPORTS_ERROR_FORMAT, "newer than this dsim reads");
+  const char *v3 = "{\"ev\":\"header\",\"format\":\"dsim-trace\",\"version\":3}\n";
+  expect_error(v3, strlen(v3), 1, DSIM_REPORTS_ERROR_FORMAT, "newer than this dsim reads");
   /* a known kind without a field it needs, or with the wrong type */
   char *missing = g_strconcat(FIXTURE_HEADER, "{\"t\":1,\"ev\":\"deliver\",\"mid\":1,\"copy\":0,\"src\":2}\n", NULL);
   expect_error(missing, strlen(missing), 2, DSIM_REPORTS_ERROR_PARSE, "missing field \"dst\"");
@@ -166,6 +166,49 @@ static void test_bad_input(void **state) {
   memcpy(nul, FIXTURE_HEADER, hl);
   memcpy(nul + hl, "{\"t\":1,\0\"ev\":1}\n", 17);
   expect_error(nul, hl + 17, 2, DSIM_REPORTS_ERROR_PARSE, "not valid JSON");
+}
+
+/* Version 2 leaves out `ch` on the default channel and `copy` on original
+ * copies; the reader fills them in. Version 1 lines without them are an
+ * error (see test_bad_input), version 2 lines with them read as written. */
+static void test_version2_usual_values(void **state) {
+  (void)state;
+  const char *text =
+      "{\"ev\":\"header\",\"format\":\"dsim-trace\",\"version\":2,\"scenario\":\"t.lua\",\"seed\":1}\n"
+      "{\"t\":0,\"ev\":\"join\",\"pid\":1,\"group\":\"g\"}\n"
+      "{\"t\":0,\"ev\":\"join\",\"pid\":2,\"ch\":\"side\",\"group\":\"g\"}\n"
+      "{\"t\":1,\"ev\":\"send\",\"mid\":1,\"src\":1,\"dst\":1,\"size\":1,\"data\":\"x\"}\n"
+      "{\"t\":1,\"ev\":\"send\",\"mid\":2,\"ch\":\"side\",\"src\":2,\"dst\":2,\"size\":1,\"data\":\"y\"}\n"
+      "{\"t\":2,\"ev\":\"dup\",\"mid\":1,\"copy\":1,\"src\":1,\"dst\":1}\n"
+      "{\"t\":3,\"ev\":\"deliver\",\"mid\":1,\"src\":1,\"dst\":1}\n"
+      "{\"t\":3,\"ev\":\"deliver\",\"mid\":1,\"copy\":1,\"src\":1,\"dst\":1}\n"
+      "{\"t\":4,\"ev\":\"recv\",\"mid\":1,\"pid\":1,\"src\":1}\n"
+      "{\"t\":5,\"ev\":\"drop\",\"mid\":2,\"src\":2,\"dst\":2,\"reason\":\"loss\"}\n"
+      "{\"t\":6,\"ev\":\"timeout\",\"pid\":1,\"op\":\"recvFromAny\"}\n";
+  char *path = fixture_write(text, strlen(text));
+  GError *error = NULL;
+  DsimTraceReader *r = dsim_trace_reader_open(path, &error);
+  assert_non_null(r);
+  assert_int_equal(dsim_trace_reader_header(r)->version, 2);
+  static const struct {
+    DsimEventKind kind;
+    const char *ch; /* NULL: a kind without a channel */
+    guint64 copy;
+  } want[] = {{DSIM_EV_JOIN, "default", 0}, {DSIM_EV_JOIN, "side", 0},    {DSIM_EV_SEND, "default", 0},
+              {DSIM_EV_SEND, "side", 0},    {DSIM_EV_DUP, NULL, 1},        {DSIM_EV_DELIVER, NULL, 0},
+              {DSIM_EV_DELIVER, NULL, 1},   {DSIM_EV_RECV, NULL, 0},       {DSIM_EV_DROP, NULL, 0},
+              {DSIM_EV_TIMEOUT, "default", 0}};
+  DsimTraceEvent ev;
+  for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+    assert_true(dsim_trace_reader_next(r, &ev, &error));
+    assert_int_equal(ev.kind, want[i].kind);
+    if (want[i].ch) assert_string_equal(ev.ch, want[i].ch);
+    assert_int_equal(ev.copy, want[i].copy);
+  }
+  assert_false(dsim_trace_reader_next(r, &ev, &error));
+  assert_null(error);
+  dsim_trace_reader_free(r);
+  fixture_remove(path);
 }
 
 static void test_missing_file(void **state) {
@@ -311,7 +354,7 @@ int main(void) {
       cmocka_unit_test(test_fields_of_each_kind), cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_missing_file),        cmocka_unit_test(test_strict_json),
       cmocka_unit_test(test_window),              cmocka_unit_test(test_digest),
-      cmocka_unit_test(test_long_lines),
+      cmocka_unit_test(test_long_lines),          cmocka_unit_test(test_version2_usual_values),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

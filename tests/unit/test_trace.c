@@ -85,7 +85,7 @@ static void digest_is_sha256_of_event_lines(void **state) {
   char *data = read_file(path, &len);
   size_t header_len = strcspn(data, "\n");
   assert_true(header_len < len);
-  assert_contains(data, "{\"ev\":\"header\",\"format\":\"dsim-trace\",\"version\":1");
+  assert_contains(data, "{\"ev\":\"header\",\"format\":\"dsim-trace\",\"version\":2");
   assert_contains(data, "\"seed\":7,\"until\":null");
   /* Event lines in order: the first three are the pre-header ones. */
   const char *events = data + header_len + 1;
@@ -187,7 +187,8 @@ static void trace_strings_escape_like_json_escape(void **state) {
 
 /* The one-call message lines must give exactly the bytes of the
  * field-by-field calls, for extreme numbers, escaped channel names, cut and
- * binary payloads and the corrupted flag. */
+ * binary payloads and the corrupted flag; `ch` is left out for the default
+ * channel (NULL) and `copy` when it is 0. */
 static void message_lines_match_field_calls(void **state) {
   (void)state;
   static const uint64_t nums[] = {0, 9, 10, 99, 100, 12345, 99999999, 100000000, UINT32_MAX, UINT64_MAX};
@@ -208,12 +209,14 @@ static void message_lines_match_field_calls(void **state) {
       const char *name = names[(i + j) % G_N_ELEMENTS(names)];
       uint32_t small = (uint32_t)nums[(i + j) % G_N_ELEMENTS(nums)];
       size_t len = (i * 7 + j) % sizeof data, max = 8 + j * 4;
+      bool dflt = strcmp(name, "default") == 0;
       GString *ch = g_string_new(NULL);
       dsim_json_escape(ch, name, (size_t)-1, DSIM_TRACE_NAME_MAX);
-      dsim_trace_send(fast, times[j], nums[i], ch->str, ch->len, small, (uint32_t)nums[i], nums[j % 10], data, len, max);
+      dsim_trace_send(fast, times[j], nums[i], dflt ? NULL : ch->str, dflt ? 0 : ch->len, small, (uint32_t)nums[i],
+                      nums[j % 10], data, len, max);
       dsim_trace_begin(slow, times[j], "send");
       dsim_trace_u64(slow, "mid", nums[i]);
-      dsim_trace_str(slow, "ch", name, (size_t)-1, DSIM_TRACE_NAME_MAX);
+      if (!dflt) dsim_trace_str(slow, "ch", name, (size_t)-1, DSIM_TRACE_NAME_MAX);
       dsim_trace_u64(slow, "src", small);
       dsim_trace_u64(slow, "dst", (uint32_t)nums[i]);
       dsim_trace_u64(slow, "size", nums[j % 10]);
@@ -223,7 +226,7 @@ static void message_lines_match_field_calls(void **state) {
       dsim_trace_deliver(fast, times[j], nums[i], small, (uint32_t)nums[j % 10], small, corrupted);
       dsim_trace_begin(slow, times[j], "deliver");
       dsim_trace_u64(slow, "mid", nums[i]);
-      dsim_trace_u64(slow, "copy", small);
+      if (small) dsim_trace_u64(slow, "copy", small);
       dsim_trace_u64(slow, "src", (uint32_t)nums[j % 10]);
       dsim_trace_u64(slow, "dst", small);
       if (corrupted) dsim_trace_bool(slow, "corrupted", true);
@@ -231,7 +234,7 @@ static void message_lines_match_field_calls(void **state) {
       dsim_trace_recv(fast, times[j], nums[i], small, (uint32_t)nums[i], small);
       dsim_trace_begin(slow, times[j], "recv");
       dsim_trace_u64(slow, "mid", nums[i]);
-      dsim_trace_u64(slow, "copy", small);
+      if (small) dsim_trace_u64(slow, "copy", small);
       dsim_trace_u64(slow, "pid", (uint32_t)nums[i]);
       dsim_trace_u64(slow, "src", small);
       dsim_trace_end(slow);
@@ -252,6 +255,9 @@ static void message_lines_match_field_calls(void **state) {
   assert_non_null(strstr(f, "\"t\":-9223372036854775808,"));
   assert_non_null(strstr(f, "\"mid\":18446744073709551615,"));
   assert_non_null(strstr(f, "\"ch\":\"a\\\"b\""));
+  assert_null(strstr(f, "\"ch\":\"default\""));
+  assert_null(strstr(f, "\"copy\":0"));
+  assert_non_null(strstr(f, "\"copy\":9,"));
   g_free(f);
   g_free(s);
   DsimWorld *wf = dsim_world_new(NULL), *ws = dsim_world_new(NULL); /* they own and free traces */

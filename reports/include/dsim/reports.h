@@ -1,7 +1,7 @@
 /* dsim/reports.h — reading dsim traces and turning them into reports.
  *
  * The reports module reads a trace through the documented trace format
- * (docs/trace-format.md, version 1) and nothing else: it neither links nor
+ * (docs/trace-format.md, versions 1 and 2) and nothing else: it neither links nor
  * includes the kernel or the channel, so anything it shows is something the
  * trace says. Its tools are GLib and json-glib.
  *
@@ -53,8 +53,9 @@ typedef enum {
   DSIM_REPORTS_ERROR_INVALID, /* a bad option (window, filter, export format) */
 } DsimReportsError;
 
-/* The trace format version this reader understands. */
-#define DSIM_TRACE_FORMAT_VERSION 1
+/* The newest trace format version this reader understands; it reads every
+ * version from 1 up to this one. */
+#define DSIM_TRACE_FORMAT_VERSION 2
 
 /* Bound on one line of a trace. The writer bounds every string it writes,
  * so a longer line means the file is not a dsim trace. */
@@ -64,7 +65,7 @@ typedef enum {
 
 /* The header line. */
 typedef struct {
-  gint64 version;        /* always DSIM_TRACE_FORMAT_VERSION once opened */
+  gint64 version;        /* 1..DSIM_TRACE_FORMAT_VERSION once opened */
   const char *generator; /* "dsim 0.1.0"; "" if absent */
   const char *scenario;  /* the scenario path as given to dsim run */
   guint64 seed;

@@ -22,6 +22,7 @@
 #include <math.h>
 #include <openssl/evp.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define BUF_SIZE (256 * 1024) /* hand a buffer to the writer when it is this full */
@@ -35,6 +36,7 @@ typedef struct {
 struct DsimTrace {
   char *path; /* NULL: digest only */
   int fd;
+  int old_fd; /* the replaced file, unlinked, until the writer closes it; or -1 */
   char *buf; /* the chunk being filled */
   size_t len, cap;
   bool started, finished;
@@ -76,8 +78,14 @@ static void consume(DsimTrace *tr, const char *data, size_t len) {
   write_all(tr, data, len);
 }
 
+static void close_old(DsimTrace *tr) {
+  if (tr->old_fd >= 0) close(tr->old_fd); /* frees the old file's pages */
+  tr->old_fd = -1;
+}
+
 static gpointer writer_main(gpointer data) {
   DsimTrace *tr = data;
+  close_old(tr);
   for (;;) {
     Chunk *c = g_async_queue_pop(tr->full);
     if (c->data == NULL) { /* the end marker */
@@ -142,11 +150,38 @@ static void trace_drain(DsimTrace *tr) {
   g_async_queue_unref(tr->empty);
 }
 
+/* Opens the trace file. An existing regular file is replaced rather than
+ * truncated, as GNU ld does with its output: truncating a trace of
+ * hundreds of megabytes frees its cached pages on the spot, and ext4 then
+ * flushes the new contents when the file is closed (its safeguard for
+ * files rewritten by truncation), together about 0.2 s for a 377 MB trace.
+ * The old file is unlinked while held open and the writer thread closes
+ * it, so its pages are freed off the simulation's path. The new file gets
+ * the old one's permissions. Anything else (a symlink, a FIFO, a device
+ * such as /dev/stdout, a file in a directory we may not write) is opened
+ * and truncated in place. */
+static int open_trace_file(DsimTrace *tr, const char *path) {
+  struct stat st;
+  if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    int old = open(path, O_RDONLY | O_CLOEXEC);
+    if (old >= 0 && unlink(path) == 0) {
+      int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
+      if (fd >= 0) {
+        tr->old_fd = old;
+        return fd;
+      }
+    }
+    if (old >= 0) close(old);
+  }
+  return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+}
+
 DsimTrace *dsim_trace_new(const char *path, GError **error) {
   DsimTrace *tr = g_new0(DsimTrace, 1);
   tr->fd = -1;
+  tr->old_fd = -1;
   if (path) {
-    tr->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    tr->fd = open_trace_file(tr, path);
     if (tr->fd < 0) {
       int e = errno;
       g_set_error(error, DSIM_SIM_ERROR, DSIM_SIM_ERROR_IO, "cannot create trace file '%s': %s", path,
@@ -611,6 +646,7 @@ gboolean dsim_trace_finish(DsimTrace *tr, GError **error) {
   if (!tr->finished) {
     if (!tr->started) dsim_trace_start(tr, NULL, 0, DSIM_TIME_NEVER, 0, NULL);
     trace_drain(tr);
+    close_old(tr); /* when the writer never started (an empty trace) */
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
     if (!EVP_DigestFinal_ex(tr->sha, d, &dlen) || dlen != 32) g_error("SHA-256 final failed");

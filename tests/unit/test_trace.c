@@ -1,6 +1,7 @@
 /* test_trace.c — the trace writer: JSON escaping, truncation, the digest,
  * lines written before the header, write failures. */
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -144,6 +145,82 @@ static void unwritable_trace(void **state) {
     dsim_world_set_trace(w, tr);
     dsim_world_free(w);
   }
+}
+
+/* Count of this process's open files that were deleted: a replaced trace
+ * file must not stay open after the trace is finished. */
+static int deleted_open_files(void) {
+  int n = 0;
+  GDir *d = g_dir_open("/proc/self/fd", 0, NULL);
+  assert_non_null(d);
+  const char *name;
+  while ((name = g_dir_read_name(d))) {
+    char *p = g_build_filename("/proc/self/fd", name, NULL);
+    char *target = g_file_read_link(p, NULL);
+    if (target && g_str_has_suffix(target, " (deleted)")) n++;
+    g_free(target);
+    g_free(p);
+  }
+  g_dir_close(d);
+  return n;
+}
+
+static void write_trace(const char *path, int events) {
+  DsimTrace *tr = dsim_trace_new(path, NULL);
+  assert_non_null(tr);
+  dsim_trace_start(tr, "x", 0, DSIM_TIME_NEVER, 0, NULL);
+  emit_events(tr, events);
+  assert_true(dsim_trace_finish(tr, NULL));
+  assert_int_equal(deleted_open_files(), 0);
+  DsimWorld *w = dsim_world_new(NULL);
+  dsim_world_set_trace(w, tr);
+  dsim_world_free(w);
+}
+
+/* An existing trace file is replaced, not truncated (see open_trace_file):
+ * a hard link keeps the old contents, the permissions stay, and a symlink
+ * is followed and its target rewritten. Short runs (the writer thread
+ * never starts) and long ones both close the old file. */
+static void existing_file_is_replaced(void **state) {
+  (void)state;
+  char *dir = g_dir_make_tmp("dsim-test-XXXXXX", NULL);
+  assert_non_null(dir);
+  char *path = g_build_filename(dir, "t.jsonl", NULL);
+  char *hard = g_build_filename(dir, "old.jsonl", NULL);
+  char *sym = g_build_filename(dir, "sym.jsonl", NULL);
+  GString *old = g_string_new(NULL);
+  while (old->len < (1u << 20)) g_string_append(old, "an old line, not a trace\n");
+  for (int events = 3; events <= 30000; events *= 10000) {
+    assert_true(g_file_set_contents(path, old->str, (gssize)old->len, NULL));
+    assert_int_equal(g_chmod(path, 0600), 0);
+    assert_int_equal(link(path, hard), 0);
+    write_trace(path, events);
+    char *got = read_file(path, NULL), *kept = read_file(hard, NULL);
+    assert_true(g_str_has_prefix(got, "{\"ev\":\"header\""));
+    assert_string_equal(kept, old->str);
+    GStatBuf st;
+    assert_int_equal(g_stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    g_free(got);
+    g_free(kept);
+    g_unlink(hard);
+    /* through a symlink: the link stays, its target gets the trace */
+    assert_int_equal(symlink(path, sym), 0);
+    write_trace(sym, events);
+    assert_int_equal(g_lstat(sym, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    got = read_file(path, NULL);
+    assert_true(g_str_has_prefix(got, "{\"ev\":\"header\""));
+    g_free(got);
+    g_unlink(sym);
+    g_unlink(path);
+  }
+  g_string_free(old, TRUE);
+  g_rmdir(dir);
+  g_free(sym);
+  g_free(hard);
+  g_free(path);
+  g_free(dir);
 }
 
 /* Trace string fields take a fast path for plain text; every byte value at
@@ -298,6 +375,7 @@ int main(void) {
       cmocka_unit_test(doubles_are_short_and_exact),
       cmocka_unit_test(message_lines_match_field_calls),
       cmocka_unit_test(trace_strings_escape_like_json_escape),
+      cmocka_unit_test(existing_file_is_replaced),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

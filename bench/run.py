@@ -13,6 +13,8 @@ usage (from the repository root, after building into build/):
 - Every configuration runs --reps times (default 3); repetitions are
   interleaved across configurations so that slow phases of a shared machine
   spread over all of them. Each cell is the median.
+- Traced runs write bench/trace.jsonl in the build directory; it is removed
+  before each of them (outside the timing) and at the end.
 - Wall time and peak RSS come from /usr/bin/time -v around the whole process.
   "loop" is the run loop alone, reported by the C programs themselves.
 - Ratios: dsim C handlers vs the bare loop compare loop throughput (both
@@ -91,7 +93,11 @@ def build_anchors(anchors, simgrid):
                         os.path.join(anchors, "simgrid", "sg_bench.cpp"), "-lsimgrid"], check=True)
 
 
-def run_once(cmd):
+def run_once(cmd, trace):
+    # Each traced run writes a new file: replacing the previous run's trace
+    # (hundreds of MB) would add the freeing of its pages to the measurement.
+    if "--trace" in cmd.split() and os.path.exists(trace):
+        os.unlink(trace)
     proc = subprocess.run(["/usr/bin/time", "-v", *cmd.split()], capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-2000:]}")
@@ -132,6 +138,7 @@ def main():
         sys.exit("bench/run.py: g++ not found (or use --no-simgrid)")
     build_anchors(args.anchors, not args.no_simgrid)
     cfgs = configs(args)
+    trace = os.path.join(BUILD, "bench", "trace.jsonl")
     results = {c[0]: [] for c in cfgs}
     with open("/proc/cpuinfo") as f:
         cpu = re.search(r"model name\s*: (.*)", f.read()).group(1)
@@ -139,13 +146,16 @@ def main():
     for rep in range(args.reps):
         for cid, *_rest in cfgs:
             cmd = next(c for c in cfgs if c[0] == cid)[3]
-            rec = run_once(cmd)
+            rec = run_once(cmd, trace)
             results[cid].append(rec)
             print(f"  rep {rep + 1} {cid}: wall {rec['wall']:.2f}s rss {rec['rss_kb'] / 1024:.1f} MiB"
                   + (f" loop {rec['loop']:.3f}s" if "loop" in rec else ""), file=sys.stderr)
             if args.raw:
                 with open(args.raw, "a") as f:
                     f.write(json.dumps({"id": cid, "rep": rep, **rec}) + "\n")
+
+    if os.path.exists(trace):
+        os.unlink(trace)
 
     def med(cid, key):
         return median([r[key] for r in results.get(cid, []) if key in r])

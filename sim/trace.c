@@ -158,11 +158,13 @@ static void trace_drain(DsimTrace *tr) {
  * The old file is unlinked while held open and the writer thread closes
  * it, so its pages are freed off the simulation's path. The new file gets
  * the old one's permissions. Anything else (a symlink, a FIFO, a device
- * such as /dev/stdout, a file in a directory we may not write) is opened
- * and truncated in place. */
+ * such as /dev/stdout, a file in a directory we may not write, a file we
+ * may not write) is opened and truncated in place, or refused. */
 static int open_trace_file(DsimTrace *tr, const char *path) {
   struct stat st;
-  if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+  /* A file we may not write stays protected: it goes to the plain open,
+   * which refuses it. */
+  if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && access(path, W_OK) == 0) {
     int old = open(path, O_RDONLY | O_CLOEXEC);
     if (old >= 0 && unlink(path) == 0) {
       int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);

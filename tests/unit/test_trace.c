@@ -216,7 +216,8 @@ static void existing_file_is_replaced(void **state) {
     g_unlink(path);
   }
   /* A read-only file is not replaced: the trace cannot be created, as
-   * before (root may write anyway, so this part needs another user). */
+   * before. Root may write anyway, so this part runs in the CTest entry
+   * unit.trace_unprivileged (tests/unit/run_unprivileged.sh). */
   if (geteuid() != 0) {
     assert_true(g_file_set_contents(path, old->str, (gssize)old->len, NULL));
     assert_int_equal(g_chmod(path, 0444), 0);

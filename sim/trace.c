@@ -553,6 +553,23 @@ void dsim_trace_end(DsimTrace *tr) {
 /* Reserves room for a line and asks for the cache lines a few trace lines
  * ahead, for writing: the buffer was last read by the writer thread on the
  * other core, and without this each new cache line stalls the stores. */
+/* Ends a message line at p and hands the chunk off when it is full. */
+static inline void line_finish(DsimTrace *tr, char *p) {
+  p = PUT_LIT(p, "}\n");
+  tr->len = (size_t)(p - tr->buf);
+  if (tr->started && tr->len >= BUF_SIZE) trace_handoff(tr);
+}
+
+/* "mid" and, unless it is the original, "copy" (format version 2). */
+static inline char *put_mid_copy(char *p, uint64_t mid, uint32_t copy) {
+  p = fmt_u64(p, mid);
+  if (copy) {
+    p = PUT_LIT(p, ",\"copy\":");
+    p = fmt_u64(p, copy);
+  }
+  return p;
+}
+
 static inline char *line_start(DsimTrace *tr, size_t need) {
   trace_reserve(tr, need);
   char *p = tr->buf + tr->len;
@@ -579,45 +596,29 @@ void dsim_trace_send(DsimTrace *tr, DsimTime t, uint64_t mid, const char *ch_jso
   p = fmt_u64(p, size);
   p = PUT_LIT(p, ",\"data\":");
   p += escape_fast(p, data, len, max);
-  p = PUT_LIT(p, "}\n");
-  tr->len = (size_t)(p - tr->buf);
-  if (tr->started && tr->len >= BUF_SIZE) trace_handoff(tr);
+  line_finish(tr, p);
 }
 
 void dsim_trace_deliver(DsimTrace *tr, DsimTime t, uint64_t mid, uint32_t copy, DsimPid src, DsimPid dst,
                         bool corrupted) {
   char *p = put_line_start(tr, line_start(tr, MSG_LINE_FIXED), t);
-  p = PUT_LIT(p, "deliver\",\"mid\":");
-  p = fmt_u64(p, mid);
-  if (copy) {
-    p = PUT_LIT(p, ",\"copy\":");
-    p = fmt_u64(p, copy);
-  }
+  p = put_mid_copy(PUT_LIT(p, "deliver\",\"mid\":"), mid, copy);
   p = PUT_LIT(p, ",\"src\":");
   p = fmt_u64(p, src);
   p = PUT_LIT(p, ",\"dst\":");
   p = fmt_u64(p, dst);
   if (G_UNLIKELY(corrupted)) p = PUT_LIT(p, ",\"corrupted\":true");
-  p = PUT_LIT(p, "}\n");
-  tr->len = (size_t)(p - tr->buf);
-  if (tr->started && tr->len >= BUF_SIZE) trace_handoff(tr);
+  line_finish(tr, p);
 }
 
 void dsim_trace_recv(DsimTrace *tr, DsimTime t, uint64_t mid, uint32_t copy, DsimPid pid, DsimPid src) {
   char *p = put_line_start(tr, line_start(tr, MSG_LINE_FIXED), t);
-  p = PUT_LIT(p, "recv\",\"mid\":");
-  p = fmt_u64(p, mid);
-  if (copy) {
-    p = PUT_LIT(p, ",\"copy\":");
-    p = fmt_u64(p, copy);
-  }
+  p = put_mid_copy(PUT_LIT(p, "recv\",\"mid\":"), mid, copy);
   p = PUT_LIT(p, ",\"pid\":");
   p = fmt_u64(p, pid);
   p = PUT_LIT(p, ",\"src\":");
   p = fmt_u64(p, src);
-  p = PUT_LIT(p, "}\n");
-  tr->len = (size_t)(p - tr->buf);
-  if (tr->started && tr->len >= BUF_SIZE) trace_handoff(tr);
+  line_finish(tr, p);
 }
 
 /* ---------------------------------------------------------------- header, end */

@@ -59,6 +59,27 @@ typedef enum {
   DI_STORAGE,   /* stable_lost, stable_torn */
 } ItemKind;
 
+/* The mark for an event drawn on its process's line alone. */
+static ItemKind process_mark(DsimEventKind kind) {
+  switch (kind) {
+  case DSIM_EV_SPAWN: return DI_SPAWN;
+  case DSIM_EV_BIND: return DI_BIND;
+  case DSIM_EV_EXIT: return DI_EXIT;
+  case DSIM_EV_CRASH: return DI_CRASH;
+  case DSIM_EV_RESTART: return DI_RESTART;
+  case DSIM_EV_TIMEOUT: return DI_TIMEOUT;
+  case DSIM_EV_LOG: return DI_LOG;
+  case DSIM_EV_ERROR: return DI_ERROR;
+  case DSIM_EV_PAUSE: return DI_PAUSE;
+  case DSIM_EV_RESUME: return DI_RESUME;
+  case DSIM_EV_CLOCK: return DI_CLOCK;
+  case DSIM_EV_STABLE_LOST:
+  case DSIM_EV_STABLE_TORN: return DI_STORAGE;
+  case DSIM_EV_CHECK:
+  default: return DI_CHECK;
+  }
+}
+
 enum {
   F_DUP = 1,      /* a copy made by the network */
   F_CORRUPT = 2,  /* delivered corrupted */
@@ -369,16 +390,13 @@ void dsim_diagram_add(DsimDiagram *d, const DsimTraceEvent *ev, DsimTracker *tk,
   case DSIM_EV_LOG:
   case DSIM_EV_ERROR:
   case DSIM_EV_CHECK:
+  case DSIM_EV_PAUSE:
+  case DSIM_EV_RESUME:
+  case DSIM_EV_CLOCK:
+  case DSIM_EV_STABLE_LOST:
+  case DSIM_EV_STABLE_TORN:
     if (!selected) goto skip;
-    it.kind = ev->kind == DSIM_EV_SPAWN     ? DI_SPAWN
-              : ev->kind == DSIM_EV_BIND    ? DI_BIND
-              : ev->kind == DSIM_EV_EXIT    ? DI_EXIT
-              : ev->kind == DSIM_EV_CRASH   ? DI_CRASH
-              : ev->kind == DSIM_EV_RESTART ? DI_RESTART
-              : ev->kind == DSIM_EV_TIMEOUT ? DI_TIMEOUT
-              : ev->kind == DSIM_EV_LOG     ? DI_LOG
-              : ev->kind == DSIM_EV_ERROR   ? DI_ERROR
-                                            : DI_CHECK;
+    it.kind = process_mark(ev->kind);
     it.pid = ev->pid;
     if (ev->kind == DSIM_EV_CHECK && !ev->ok) it.flags |= F_FAILED;
     dsim_describe_event(title, ev);
@@ -410,21 +428,6 @@ void dsim_diagram_add(DsimDiagram *d, const DsimTraceEvent *ev, DsimTracker *tk,
     g_string_append_printf(title, "\nat %s", dsim_fmt_time(ev->t, b1));
     break;
   }
-  case DSIM_EV_PAUSE:
-  case DSIM_EV_RESUME:
-  case DSIM_EV_CLOCK:
-  case DSIM_EV_STABLE_LOST:
-  case DSIM_EV_STABLE_TORN:
-    if (!selected) goto skip;
-    it.kind = ev->kind == DSIM_EV_PAUSE    ? DI_PAUSE
-              : ev->kind == DSIM_EV_RESUME ? DI_RESUME
-              : ev->kind == DSIM_EV_CLOCK  ? DI_CLOCK
-                                           : DI_STORAGE;
-    it.pid = ev->pid;
-    dsim_describe_event(title, ev);
-    g_string_append(title, "\nat ");
-    g_string_append(title, dsim_fmt_time(ev->t, b1));
-    break;
   default:
     goto skip;
   }

@@ -370,6 +370,9 @@ GPtrArray *dsim_summary_link_rows(const DsimSummary *s);
  * the processes with one of the PROCESS FAULTS table. */
 GPtrArray *dsim_summary_link_fault_rows(const DsimSummary *s);
 GPtrArray *dsim_summary_proc_fault_rows(const DsimSummary *s);
+/* The faults counted in a row of those tables, all kinds together. */
+guint64 dsim_link_fault_total(const DsimLinkStats *l);
+guint64 dsim_proc_fault_total(const DsimProcStats *p);
 /* Drop reasons as "loss 3, partition 1" sorted by count then name. */
 char *dsim_summary_drop_text(const DsimSummary *s);
 /* Unknown kinds as "foo 3, bar 1", or NULL. */

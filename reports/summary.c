@@ -304,17 +304,22 @@ static void timeline_cut_start(DsimSummary *s, const DsimTraceEvent *ev) {
 /* Rules added and removed: net.link (config), net.unlink (config with
  * "removed"), net.rule (rule), net.unrule (unrule). A removal says what
  * the rule was, from the tracker, which still holds it. */
+/* "<what> removed", then ": <the rule>" when the tracker still knew it. */
+static void append_removed(GString *text, const char *what, const char *rule) {
+  g_string_append(text, what);
+  g_string_append(text, " removed");
+  if (rule) {
+    g_string_append(text, ": ");
+    g_string_append(text, rule);
+  }
+}
+
 static void timeline_rule(DsimSummary *s, const DsimTraceEvent *ev, DsimTracker *tk) {
   char what[48];
   GString *text = g_string_new(NULL);
   if (ev->kind == DSIM_EV_CONFIG && ev->has_removed) {
     g_snprintf(what, sizeof what, "net.unlink #%" G_GUINT64_FORMAT, ev->removed);
-    const char *rule = dsim_tracker_link_rule(tk, ev->removed);
-    g_string_append(text, "link rule removed");
-    if (rule) {
-      g_string_append(text, ": ");
-      g_string_append(text, rule);
-    }
+    append_removed(text, "link rule", dsim_tracker_link_rule(tk, ev->removed));
     append_cause(text, ev->cause);
   } else if (ev->kind == DSIM_EV_CONFIG) {
     if (json_object_has_member(ev->object, "id"))
@@ -329,12 +334,7 @@ static void timeline_rule(DsimSummary *s, const DsimTraceEvent *ev, DsimTracker 
     dsim_describe_rule(text, ev);
   } else {
     g_snprintf(what, sizeof what, "net.unrule #%" G_GUINT64_FORMAT, ev->id);
-    const char *rule = dsim_tracker_msg_rule(tk, ev->id);
-    g_string_append(text, "message rule removed");
-    if (rule) {
-      g_string_append(text, ": ");
-      g_string_append(text, rule);
-    }
+    append_removed(text, "message rule", dsim_tracker_msg_rule(tk, ev->id));
   }
   timeline_add_text(s, ev, what, FALSE, text);
   g_string_free(text, TRUE);
@@ -745,16 +745,22 @@ char *dsim_summary_other_text(const DsimSummary *s) {
   return names_text(s->other_kinds);
 }
 
+guint64 dsim_link_fault_total(const DsimLinkStats *l) {
+  guint64 n = 0;
+  for (guint i = 0; i < DSIM_LF_COUNT; i++) n += l->faults[i];
+  return n;
+}
+
+guint64 dsim_proc_fault_total(const DsimProcStats *p) {
+  return p->crashes + p->restarts + p->pauses + p->clocks + p->stable_lost + p->stable_torn;
+}
+
 static gboolean link_has_faults(gconstpointer row) {
-  const DsimLinkStats *l = row;
-  for (guint i = 0; i < DSIM_LF_COUNT; i++)
-    if (l->faults[i]) return TRUE;
-  return FALSE;
+  return dsim_link_fault_total(row) > 0;
 }
 
 static gboolean proc_has_faults(gconstpointer row) {
-  const DsimProcStats *p = row;
-  return p->crashes || p->restarts || p->pauses || p->clocks || p->stable_lost || p->stable_torn;
+  return dsim_proc_fault_total(row) > 0;
 }
 
 /* Keeps the rows for which keep() is TRUE, in order. */

@@ -254,13 +254,13 @@ static gint cmp_index(gconstpointer a, gconstpointer b) {
   return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Keeps the max rows with the largest weights, in their original order;
+/* Keeps the max rows with the largest weight(row), in their original order;
  * returns how many were left out. */
-static guint keep_busiest(GPtrArray *rows, const guint64 *weights, guint max) {
+static guint keep_busiest(GPtrArray *rows, guint64 (*weight)(gconstpointer row), guint max) {
   if (max == 0 || rows->len <= max) return 0;
   GArray *r = g_array_sized_new(FALSE, FALSE, sizeof(Ranked), rows->len);
   for (guint i = 0; i < rows->len; i++) {
-    Ranked k = {g_ptr_array_index(rows, i), weights[i], i};
+    Ranked k = {g_ptr_array_index(rows, i), weight(g_ptr_array_index(rows, i)), i};
     g_array_append_val(r, k);
   }
   g_array_sort(r, cmp_ranked);
@@ -273,18 +273,30 @@ static guint keep_busiest(GPtrArray *rows, const guint64 *weights, guint max) {
   return left;
 }
 
+/* What ranks the rows of each table when only the busiest are shown. */
+static guint64 proc_traffic(gconstpointer row) {
+  const DsimProcStats *p = row;
+  return p->sent + p->delivered;
+}
+
+static guint64 link_traffic(gconstpointer row) {
+  return ((const DsimLinkStats *)row)->sent;
+}
+
+static guint64 link_faults(gconstpointer row) {
+  return dsim_link_fault_total(row);
+}
+
+static guint64 proc_faults(gconstpointer row) {
+  return dsim_proc_fault_total(row);
+}
+
 static void write_procs(Text *t, DsimSummary *s, DsimTracker *tk, guint max_rows) {
   GPtrArray *rows = dsim_summary_proc_rows(s);
   char extra[64];
   g_snprintf(extra, sizeof extra, "(%u)", rows->len);
   heading(t, "PROCESSES", extra);
-  guint64 *w = g_new0(guint64, rows->len + 1);
-  for (guint i = 0; i < rows->len; i++) {
-    DsimProcStats *p = g_ptr_array_index(rows, i);
-    w[i] = p->sent + p->delivered;
-  }
-  guint left = keep_busiest(rows, w, max_rows);
-  g_free(w);
+  guint left = keep_busiest(rows, proc_traffic, max_rows);
   g_string_append(t->line, "  ");
   cell(t->line, "PID", 5, TRUE);
   g_string_append(t->line, "  ");
@@ -335,10 +347,7 @@ static void write_links(Text *t, DsimSummary *s, guint max_rows) {
   char extra[64];
   g_snprintf(extra, sizeof extra, "(%u, sender->receiver)", rows->len);
   heading(t, "LINKS", extra);
-  guint64 *w = g_new0(guint64, rows->len + 1);
-  for (guint i = 0; i < rows->len; i++) w[i] = ((DsimLinkStats *)g_ptr_array_index(rows, i))->sent;
-  guint left = keep_busiest(rows, w, max_rows);
-  g_free(w);
+  guint left = keep_busiest(rows, link_traffic, max_rows);
   g_string_append(t->line, "  ");
   cell(t->line, "LINK", 13, FALSE);
   cell(t->line, "SENT", 7, TRUE);
@@ -382,13 +391,7 @@ static void write_link_faults(Text *t, DsimSummary *s, guint max_rows) {
   char extra[64];
   g_snprintf(extra, sizeof extra, "(%u, sender->receiver: copies each fault touched)", rows->len);
   heading(t, "LINK FAULTS", extra);
-  guint64 *w = g_new0(guint64, rows->len + 1);
-  for (guint i = 0; i < rows->len; i++) {
-    DsimLinkStats *l = g_ptr_array_index(rows, i);
-    for (guint k = 0; k < DSIM_LF_COUNT; k++) w[i] += l->faults[k];
-  }
-  guint left = keep_busiest(rows, w, max_rows);
-  g_free(w);
+  guint left = keep_busiest(rows, link_faults, max_rows);
   g_string_append(t->line, "  ");
   cell(t->line, "LINK", 11, FALSE);
   for (guint k = 0; k < DSIM_LF_COUNT; k++) cell(t->line, heads[k], 7, TRUE);
@@ -419,13 +422,7 @@ static void write_proc_faults(Text *t, DsimSummary *s, guint max_rows) {
   char extra[64];
   g_snprintf(extra, sizeof extra, "(%u)", rows->len);
   heading(t, "PROCESS FAULTS", extra);
-  guint64 *w = g_new0(guint64, rows->len + 1);
-  for (guint i = 0; i < rows->len; i++) {
-    DsimProcStats *p = g_ptr_array_index(rows, i);
-    w[i] = p->crashes + p->restarts + p->pauses + p->clocks + p->stable_lost + p->stable_torn;
-  }
-  guint left = keep_busiest(rows, w, max_rows);
-  g_free(w);
+  guint left = keep_busiest(rows, proc_faults, max_rows);
   g_string_append(t->line, "  ");
   cell(t->line, "PID", 5, TRUE);
   cell(t->line, "CRASH", 8, TRUE);

@@ -46,6 +46,13 @@ static void json_escaping(void **state) {
   g_free(e);
 }
 
+/* Frees a trace the public way: a world that owns it frees it. */
+static void drop_trace(DsimTrace *tr) {
+  DsimWorld *w = dsim_world_new(NULL);
+  dsim_world_set_trace(w, tr);
+  dsim_world_free(w);
+}
+
 static char *read_file(const char *path, size_t *len) {
   char *data = NULL;
   gsize n = 0;
@@ -113,12 +120,8 @@ static void digest_is_sha256_of_event_lines(void **state) {
   assert_true(dsim_trace_finish(mem, NULL));
   assert_string_equal(dsim_trace_digest(mem), dsim_trace_digest(tr));
 
-  DsimWorld *w = dsim_world_new(NULL);
-  dsim_world_set_trace(w, tr); /* the world frees it */
-  dsim_world_free(w);
-  w = dsim_world_new(NULL);
-  dsim_world_set_trace(w, mem);
-  dsim_world_free(w);
+  drop_trace(tr);
+  drop_trace(mem);
   unlink(path);
   g_rmdir(dir);
   g_free(path);
@@ -141,9 +144,7 @@ static void unwritable_trace(void **state) {
     assert_error(e, DSIM_SIM_ERROR, DSIM_SIM_ERROR_IO);
     assert_contains(e->message, "/dev/full");
     g_clear_error(&e);
-    DsimWorld *w = dsim_world_new(NULL);
-    dsim_world_set_trace(w, tr);
-    dsim_world_free(w);
+    drop_trace(tr);
   }
 }
 
@@ -172,9 +173,7 @@ static void write_trace(const char *path, int events) {
   emit_events(tr, events);
   assert_true(dsim_trace_finish(tr, NULL));
   assert_int_equal(deleted_open_files(), 0);
-  DsimWorld *w = dsim_world_new(NULL);
-  dsim_world_set_trace(w, tr);
-  dsim_world_free(w);
+  drop_trace(tr);
 }
 
 /* An existing trace file is replaced, not truncated (see open_trace_file):
@@ -270,9 +269,7 @@ static void trace_strings_escape_like_json_escape(void **state) {
   assert_memory_equal(body, expect->str, expect->len);
   g_free(got);
   g_string_free(expect, TRUE);
-  DsimWorld *w = dsim_world_new(NULL); /* owns and frees the trace */
-  dsim_world_set_trace(w, tr);
-  dsim_world_free(w);
+  drop_trace(tr);
   g_unlink(path);
   g_free(path);
 }
@@ -352,11 +349,8 @@ static void message_lines_match_field_calls(void **state) {
   assert_non_null(strstr(f, "\"copy\":9,"));
   g_free(f);
   g_free(s);
-  DsimWorld *wf = dsim_world_new(NULL), *ws = dsim_world_new(NULL); /* they own and free traces */
-  dsim_world_set_trace(wf, fast);
-  dsim_world_set_trace(ws, slow);
-  dsim_world_free(wf);
-  dsim_world_free(ws);
+  drop_trace(fast);
+  drop_trace(slow);
   g_unlink(fast_path);
   g_unlink(slow_path);
   g_free(fast_path);
@@ -377,9 +371,7 @@ static void doubles_are_short_and_exact(void **state) {
   char *expect = g_compute_checksum_for_string(G_CHECKSUM_SHA256, line, -1);
   assert_string_equal(dsim_trace_digest(tr), expect);
   g_free(expect);
-  DsimWorld *w = dsim_world_new(NULL);
-  dsim_world_set_trace(w, tr);
-  dsim_world_free(w);
+  drop_trace(tr);
 }
 
 int main(void) {

@@ -196,7 +196,7 @@ gboolean dsim_channel_join(DsimChannel *ch, const char *subgroup, DsimPid *pid_o
   if (tr) {
     dsim_trace_begin(tr, dsim_world_now(w), "join");
     dsim_trace_u64(tr, "pid", pid);
-    dsim_trace_ch(tr, ch);
+    dsim_net_trace_ch(tr, ch);
     dsim_trace_str(tr, "group", subgroup, (size_t)-1, 200);
     if (reserved) dsim_trace_bool(tr, "reserved", true);
     dsim_trace_end(tr);
@@ -343,7 +343,7 @@ static void wait_timeout(DsimWorld *w, DsimPid owner, void *data, uint64_t tag) 
     dsim_trace_begin(tr, dsim_world_now(w), "timeout");
     dsim_trace_u64(tr, "pid", owner);
     dsim_trace_str(tr, "op", op, (size_t)-1, 64);
-    dsim_trace_ch(tr, ch);
+    dsim_net_trace_ch(tr, ch);
     dsim_trace_end(tr);
   }
   dsim_proc_wake(w, owner, DSIM_WAKE_TIMEOUT, NULL);

@@ -161,11 +161,11 @@ static inline DsimMember *dsim_member_peek(const DsimChannel *ch, DsimPid pid) {
 /* Trace fields that the format leaves out at their usual value (see
  * docs/trace-format.md, version 2): `ch` for the default channel, `copy`
  * for the original copy. */
-static inline void dsim_trace_ch(DsimTrace *tr, const DsimChannel *ch) {
+static inline void dsim_net_trace_ch(DsimTrace *tr, const DsimChannel *ch) {
   if (ch->name_json) dsim_trace_raw(tr, "ch", ch->name_json->str);
 }
 
-static inline void dsim_trace_copy(DsimTrace *tr, uint32_t copy) {
+static inline void dsim_net_trace_copy(DsimTrace *tr, uint32_t copy) {
   if (copy) dsim_trace_u64(tr, "copy", copy);
 }
 

@@ -106,7 +106,7 @@ static void fault_drop(DsimNet *net, DsimMessage *m, const char *reason, DsimFau
       /* dsim_net_trace_drop() plus the rule's id. */
       dsim_trace_begin(tr, dsim_world_now(net->world), "drop");
       dsim_trace_u64(tr, "mid", m->mid);
-      dsim_trace_copy(tr, m->copy);
+      dsim_net_trace_copy(tr, m->copy);
       dsim_trace_u64(tr, "src", m->src);
       dsim_trace_u64(tr, "dst", m->dst);
       dsim_trace_str(tr, "reason", reason, (size_t)-1, 64);
@@ -127,7 +127,7 @@ static DsimTrace *trace_copy_event(DsimNet *net, const char *ev, const DsimMessa
   if (!tr) return NULL;
   dsim_trace_begin(tr, dsim_world_now(net->world), ev);
   dsim_trace_u64(tr, "mid", m->mid);
-  dsim_trace_copy(tr, m->copy);
+  dsim_net_trace_copy(tr, m->copy);
   dsim_trace_u64(tr, "src", m->src);
   dsim_trace_u64(tr, "dst", m->dst);
   return tr;

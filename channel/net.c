@@ -633,7 +633,7 @@ void dsim_net_trace_drop(DsimNet *net, const DsimMessage *m, const char *reason,
   if (!tr) return;
   dsim_trace_begin(tr, dsim_world_now(net->world), "drop");
   dsim_trace_u64(tr, "mid", m->mid);
-  dsim_trace_copy(tr, m->copy);
+  dsim_net_trace_copy(tr, m->copy);
   dsim_trace_u64(tr, "src", m->src);
   dsim_trace_u64(tr, "dst", m->dst);
   dsim_trace_str(tr, "reason", reason, (size_t)-1, 64);

@@ -130,6 +130,70 @@ static void heap_order_under_load(void **state) {
   dsim_world_free(w);
 }
 
+/* Pops must follow (t, scheduling order) exactly, ties included, while
+ * events keep scheduling others during the run: every event gets a serial
+ * number when scheduled, and the run must see them sorted by (t, serial).
+ * Times come from a small range, so ties are the rule, and the heap holds
+ * thousands of events while it is popped and pushed in turn. */
+typedef struct {
+  DsimWorld *w;
+  DsimRng rng;
+  DsimTime *t_of; /* serial -> time scheduled for */
+  uint64_t next, ran, spawned_left;
+  DsimTime last_t;
+  uint64_t last_serial;
+  bool first;
+} TieRun;
+
+typedef struct {
+  TieRun *run;
+  uint64_t serial;
+} TieEv;
+
+static TieEv tie_evs[60000];
+
+static void tie_schedule(TieRun *r, DsimTime at);
+
+static bool tie_step(DsimWorld *w, void *obj) {
+  TieEv *e = obj;
+  TieRun *r = e->run;
+  DsimTime now = dsim_world_now(w);
+  assert_int_equal(now, r->t_of[e->serial]);
+  if (!r->first) {
+    assert_true(now > r->last_t || (now == r->last_t && e->serial > r->last_serial));
+  }
+  r->first = false;
+  r->last_t = now;
+  r->last_serial = e->serial;
+  r->ran++;
+  /* Schedule up to two more, some at this very time (after every event
+   * already due now), some later. */
+  for (int k = 0; k < 2 && r->spawned_left; k++, r->spawned_left--)
+    tie_schedule(r, now + (DsimTime)dsim_rng_below(&r->rng, 4));
+  return true;
+}
+
+static void tie_schedule(TieRun *r, DsimTime at) {
+  TieEv *e = &tie_evs[r->next];
+  e->run = r;
+  e->serial = r->next;
+  r->t_of[r->next++] = at;
+  dsim_world_schedule(r->w, at, tie_step, e);
+}
+
+static void heap_ties_and_interleaving(void **state) {
+  (void)state;
+  TieRun r = {.w = dsim_world_new(NULL), .first = true, .spawned_left = 40000};
+  r.t_of = g_new0(DsimTime, G_N_ELEMENTS(tie_evs));
+  dsim_rng_seed(&r.rng, 11);
+  for (int i = 0; i < 20000; i++) tie_schedule(&r, (DsimTime)dsim_rng_below(&r.rng, 50));
+  assert_int_equal(dsim_world_run(r.w), DSIM_END_QUIESCENT);
+  assert_int_equal(r.ran, 60000);
+  assert_int_equal(r.next, 60000);
+  g_free(r.t_of);
+  dsim_world_free(r.w);
+}
+
 /* ---------------------------------------------------------------- bounds */
 
 static bool forever(DsimWorld *w, void *obj) {
@@ -523,6 +587,7 @@ int main(void) {
       cmocka_unit_test(prefetch_hook_sees_the_next_event),
       cmocka_unit_test(same_time_events_scheduled_during_run),
       cmocka_unit_test(heap_order_under_load),
+      cmocka_unit_test(heap_ties_and_interleaving),
       cmocka_unit_test(run_bounds),
       cmocka_unit_test(stop_and_continue),
       cmocka_unit_test(failure_stops_the_run),
